@@ -1,0 +1,95 @@
+"""The `usagekit` command line."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="usagekit",
+    help="Self-hosted usage metering: ingest events exactly once, query totals and time series.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="USAGEKIT_DB",
+        help="Database: a SQLite file path, sqlite:///path, or postgresql://user@host:port/db.",
+    ),
+]
+
+
+@app.command()
+def serve(
+    db: DbOption = "usagekit.db",
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", envvar="USAGEKIT_PORT")] = 8200,
+    body_limit: Annotated[
+        int, typer.Option(help="Largest request body in bytes; larger ones get 413.",
+                          envvar="USAGEKIT_BODY_LIMIT")
+    ] = 1024 * 1024,
+    rate_limit: Annotated[
+        float, typer.Option(help="Requests per second allowed per API key (429 beyond); 0 is off.",
+                            envvar="USAGEKIT_RATE_LIMIT")
+    ] = 0.0,
+    sqlite_synchronous: Annotated[
+        str, typer.Option(help="SQLite durability: FULL (fsync every commit) or NORMAL "
+                          "(survives a process crash, not a power cut).",
+                          envvar="USAGEKIT_SQLITE_SYNCHRONOUS")
+    ] = "FULL",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the API server. On first start it creates tenant 'default' and an admin key:
+    USAGEKIT_BOOTSTRAP_KEY if set, else a new key printed once."""
+    import uvicorn
+
+    from usagekit.server.app import create_app
+    from usagekit.server.settings import Settings
+
+    if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise typer.BadParameter("use FULL, NORMAL or EXTRA", param_hint="--sqlite-synchronous")
+    settings = Settings(
+        db=db, body_limit=body_limit, rate_limit=rate_limit,
+        bootstrap_key=os.environ.get("USAGEKIT_BOOTSTRAP_KEY") or None,
+        synchronous=sqlite_synchronous.upper(),
+    )
+    console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                server_header=False)
+
+
+@app.command()
+def rebuild(
+    db: DbOption = "usagekit.db",
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (by name).")] = None,
+) -> None:
+    """Recompute every meter's aggregates from the raw events (safe while the server runs)."""
+    from usagekit.store import Store
+
+    store = Store.open(db)
+    tenant_id = None
+    if tenant is not None:
+        found = store.accounts.tenant_by_name(tenant)
+        if found is None:
+            console.print(f"[red]no tenant named {tenant!r}[/red]")
+            raise typer.Exit(1)
+        tenant_id = found.id
+    with console.status("rebuilding rollups from raw events..."):
+        count = store.rebuild(tenant_id)
+    console.print(f"rebuilt {count} meter(s)")
+    store.close()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

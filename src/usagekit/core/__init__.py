@@ -1,0 +1,1 @@
+"""Pure domain logic: events, meters, numbers, time windows. No I/O here."""

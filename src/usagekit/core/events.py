@@ -1,0 +1,136 @@
+"""Usage events: the raw record, and how one incoming record is judged on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+MAX_ID_LEN = 256
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+# CloudEvents attributes we accept and do not keep.
+_IGNORED = frozenset({"specversion", "datacontenttype", "dataschema"})
+_KNOWN = frozenset({"id", "source", "type", "subject", "time", "data"}) | _IGNORED
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One usage record after validation; `data_json` is canonical (sorted keys)."""
+
+    id: str
+    source: str
+    type: str
+    subject: str
+    time_ms: int
+    data: dict[str, Any]
+    data_json: str
+
+    def same_content(self, type_: str, subject: str, time_ms: int, data_json: str) -> bool:
+        """True when a stored record with this key carries the same content (a duplicate)."""
+        return (
+            self.type == type_
+            and self.subject == subject
+            and self.time_ms == time_ms
+            and self.data_json == data_json
+        )
+
+
+    def as_record(self) -> dict[str, Any]:
+        """The record as a client would send it."""
+        return {"id": self.id, "source": self.source, "type": self.type, "subject": self.subject,
+                "time": format_time(self.time_ms), "data": self.data}
+
+
+CONFLICT = "id already stored with different content; the original is kept"
+
+
+class InvalidRecord(ValueError):
+    """A record that cannot be stored; the message names the field and the fix."""
+
+
+def parse_time(value: object, field: str = "time") -> int:
+    """RFC 3339 string or integer Unix milliseconds -> Unix milliseconds."""
+    if isinstance(value, bool):
+        raise InvalidRecord(f"{field}: expected RFC 3339 string or Unix ms integer, got a boolean")
+    if isinstance(value, int):
+        ms = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidRecord(
+                f"{field}: {value[:40]!r} is not RFC 3339 (e.g. 2026-11-02T10:15:00Z) or Unix ms"
+            ) from None
+        if dt.tzinfo is None:
+            raise InvalidRecord(f"{field}: {value[:40]!r} has no UTC offset; add Z or +hh:mm")
+        ms = _datetime_ms(dt)
+    else:
+        raise InvalidRecord(
+            f"{field}: expected RFC 3339 string or Unix ms integer, got {_kind(value)}"
+        )
+    if not 0 <= ms <= MAX_TIME_MS:
+        raise InvalidRecord(f"{field}: {value!r} is out of range (1970 to 9999)")
+    return ms
+
+
+def _datetime_ms(dt: datetime) -> int:
+    # Integer arithmetic: timestamp() rounds through a float.
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _text(record: dict[str, Any], field: str, default: str | None = None) -> str:
+    value = record.get(field, default)
+    if value is None:
+        raise InvalidRecord(f"{field}: required")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{field}: expected a string, got {_kind(value)}")
+    if not value:
+        raise InvalidRecord(f"{field}: must not be empty")
+    if len(value) > MAX_ID_LEN:
+        raise InvalidRecord(f"{field}: longer than {MAX_ID_LEN} characters")
+    return value
+
+
+def parse_record(record: object) -> Event:
+    """Validate one incoming record; raise InvalidRecord naming the first problem."""
+    if not isinstance(record, dict):
+        raise InvalidRecord(f"record: expected an object, got {_kind(record)}")
+    unknown = record.keys() - _KNOWN
+    if unknown:
+        names = ", ".join(sorted(unknown)[:5])
+        raise InvalidRecord(f"unknown field(s) {names}: put custom fields inside data")
+    event_id = _text(record, "id")
+    event_type = _text(record, "type")
+    subject = _text(record, "subject")
+    source = _text(record, "source", "default")
+    if "time" not in record:
+        raise InvalidRecord("time: required")
+    time_ms = parse_time(record["time"])
+    data = record.get("data")
+    if data is None:
+        data = {}
+    elif not isinstance(data, dict):
+        raise InvalidRecord(f"data: expected an object, got {_kind(data)}")
+    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    return Event(event_id, source, event_type, subject, time_ms, data, data_json)
+
+
+def format_time(ms: int) -> str:
+    """Unix ms as RFC 3339 UTC with millisecond precision when needed."""
+    seconds, millis = divmod(ms, 1000)
+    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"

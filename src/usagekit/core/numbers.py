@@ -1,0 +1,84 @@
+"""Exact decimal arithmetic for metered values.
+
+Values are kept as integer nano-units (9 decimal places), so sums of values such
+as 0.1 are exact, unlike binary floats. Storage splits them into two int64 parts.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+
+NANO = 1_000_000_000
+_MAX_UNITS = 2**63 - 1
+
+
+class NotANumber(ValueError):
+    """A value that cannot be metered (not a number, or out of range)."""
+
+
+def to_nanos(value: object) -> int:
+    """Convert a JSON number (or numeric string) to nano-units; raise NotANumber if not numeric."""
+    if isinstance(value, bool):
+        raise NotANumber("a boolean is not a number")
+    if isinstance(value, int):
+        nanos = value * NANO
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotANumber("not a finite number")
+        if value.is_integer() and abs(value) < 2**53:
+            nanos = int(value) * NANO
+        else:
+            nanos = _decimal_to_nanos(Decimal(repr(value)))
+    elif isinstance(value, str):
+        try:
+            dec = Decimal(value.strip())
+        except InvalidOperation:
+            raise NotANumber(f"{value[:40]!r} is not a number") from None
+        if not dec.is_finite():
+            raise NotANumber("not a finite number")
+        nanos = _decimal_to_nanos(dec)
+    else:
+        raise NotANumber(f"a {type(value).__name__} is not a number")
+    if abs(nanos) // NANO > _MAX_UNITS:
+        raise NotANumber("number out of range")
+    return nanos
+
+
+def _decimal_to_nanos(dec: Decimal) -> int:
+    return int((dec * NANO).to_integral_value())
+
+
+def split(nanos: int) -> tuple[int, int]:
+    """Split nano-units into (units, nanos) with the same sign, both fitting int64."""
+    sign = -1 if nanos < 0 else 1
+    units, rest = divmod(abs(nanos), NANO)
+    return sign * units, sign * rest
+
+
+def join(units: int, nanos: int) -> int:
+    """Inverse of split, also for sums of split parts."""
+    return units * NANO + nanos
+
+
+def to_number(nanos: int) -> int | float:
+    """Nano-units as the JSON number a person expects: an int when whole."""
+    units, rest = divmod(nanos, NANO)
+    if rest == 0:
+        return units
+    return float(Decimal(nanos) / NANO)
+
+
+def plain(value: float | int) -> int | float:
+    """A stored float (min, max, latest) as an int when it is whole."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+def ratio(nanos: int, count: int) -> int | float:
+    """nanos / count (an average) as a number, exact when whole."""
+    whole, rest = divmod(nanos, count * NANO)
+    if rest == 0:
+        return whole
+    return float(Decimal(nanos) / (count * NANO))

@@ -1,0 +1,67 @@
+"""Plain records passed between layers: tenants, keys, failures, stored events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    INGEST = "ingest"
+    READ = "read"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: int
+    name: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A key's public side; the secret is never stored, only its hash."""
+
+    id: str
+    tenant_id: int
+    tenant_name: str
+    role: Role
+    subject: str | None
+    prefix: str
+    created_ms: int
+    revoked_ms: int | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    id: str
+    source: str
+    type: str
+    subject: str
+    time_ms: int
+    data: dict[str, Any]
+    received_ms: int
+    voided_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A record that was rejected or could not be processed, kept verbatim."""
+
+    id: int
+    tenant_id: int
+    received_ms: int
+    error: str
+    record: Any
+    channel: str  # where it came in: "events" or a profile name
+
+
+@dataclass(frozen=True, slots=True)
+class NewFailure:
+    error: str
+    record: Any
+    channel: str = "events"

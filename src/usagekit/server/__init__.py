@@ -1,0 +1,1 @@
+"""HTTP: the native API (routes/), later the seed profiles and the dashboard."""

@@ -1,0 +1,58 @@
+"""The ASGI application: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from usagekit import __version__
+from usagekit.server import errors
+from usagekit.server.context import Context
+from usagekit.server.routes import admin, events, failures, health, meters
+from usagekit.server.settings import Settings
+from usagekit.store import Store
+
+log = logging.getLogger("usagekit")
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app; the store opens (and the first admin key is made) at startup."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = store is None
+        opened = store or await run_in_threadpool(
+            Store.open, settings.db, synchronous=settings.synchronous
+        )
+        context = Context(settings, opened)
+        made = await run_in_threadpool(context.admin.bootstrap, settings.bootstrap_key)
+        if made is not None:
+            key, secret = made
+            shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
+            msg = f"created tenant 'default' and admin key {key.id}: {shown}"
+            log.warning(msg)
+            print(f"usagekit: {msg}", flush=True)  # noqa: T201 - shown once, by design
+        await context.writer.start()
+        app.state.ctx = context
+        try:
+            yield
+        finally:
+            await context.writer.stop()
+            if own_store:
+                opened.close()
+
+    app = FastAPI(
+        title="usagekit",
+        version=__version__,
+        description="Usage metering: events in exactly once; totals, time series and CSV out.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (health, events, meters, failures, admin):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,87 @@
+"""Who is calling: Bearer keys, roles, tenant scope and the per-key rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fastapi import Request
+
+from usagekit.core.records import ApiKey, Role
+from usagekit.server.context import Context
+from usagekit.server.errors import ApiError
+from usagekit.services.admin import DEFAULT_TENANT
+
+
+class Can(StrEnum):
+    SEND = "send events"
+    READ = "read usage"
+    FIX_FAILURES = "clear or retry failures"
+    VOID = "void events"
+    MANAGE = "manage meters and keys"
+    TENANTS = "manage tenants"
+
+
+GRANTS: dict[Role, frozenset[Can]] = {
+    Role.ADMIN: frozenset(Can) - {Can.TENANTS},
+    Role.INGEST: frozenset({Can.SEND, Can.FIX_FAILURES}),
+    Role.READ: frozenset({Can.READ}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key: ApiKey
+
+    @property
+    def tenant_id(self) -> int:
+        return self.key.tenant_id
+
+    @property
+    def subject_scope(self) -> str | None:
+        """A subject-bound, non-admin key sees only that subject's usage."""
+        return None if self.key.role is Role.ADMIN else self.key.subject
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.key.role is Role.ADMIN and self.key.tenant_name == DEFAULT_TENANT
+
+
+def ctx(request: Request) -> Context:
+    context: Context = request.app.state.ctx
+    return context
+
+
+def bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def require(need: Can) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that admits keys allowed to do `need`, else 401/403/429."""
+
+    async def dependency(request: Request) -> Principal:
+        context = ctx(request)
+        token = bearer(request.headers.get("authorization"))
+        if token is None:
+            raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+        key = await context.authenticate(token)
+        if key is None:
+            raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        wait = context.limiter.check(key.id)
+        if wait > 0:
+            raise ApiError(429, f"rate limit of {context.settings.rate_limit:g} requests/s for this key exceeded; retry later",
+                           headers={"Retry-After": context.retry_after(wait)})
+        principal = Principal(key)
+        allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
+        if need not in allowed:
+            raise ApiError(403, f"a key with role {key.role.value!r} cannot {need.value}")
+        return principal
+
+    return dependency

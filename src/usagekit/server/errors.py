@@ -1,0 +1,81 @@
+"""One error shape for every failure: {"error": {"code", "message", "param"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from usagekit.server.responses import JSON
+from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+log = logging.getLogger("usagekit.server")
+
+STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
+CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+         415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error",
+         503: "unavailable"}
+
+
+class ApiError(Exception):
+    """An error raised by a route with its HTTP status."""
+
+    def __init__(
+        self, status: int, message: str, param: str | None = None, code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code or CODES.get(status, "error")
+        self.headers = headers
+
+
+def error_body(code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "param": param}}
+
+
+def error_response(status: int, message: str, param: str | None = None,
+                   code: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    return JSON(error_body(code or CODES.get(status, "error"), message, param), status, headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.message, exc.param, exc.code, exc.headers)
+
+    @app.exception_handler(ServiceError)
+    async def _service(_: Request, exc: ServiceError) -> Response:
+        return error_response(STATUS.get(type(exc), 400), exc.message, exc.param, exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        raw_loc = tuple(first.get("loc", ()))
+        if raw_loc == ("body",) and first.get("type") in ("model_attributes_type", "dict_type"):
+            return error_response(
+                400, "body: expected a JSON object; send it with Content-Type: application/json",
+                "body")
+        loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
+        param = ".".join(loc) or None
+        message = f"{param}: {first.get('msg', 'invalid')}" if param else first.get("msg", "invalid request")
+        return error_response(400, message, param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such endpoint; see /docs"
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "internal error; the server log has the details")

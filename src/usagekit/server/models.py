@@ -1,0 +1,163 @@
+"""Request and reply bodies of the native API (they are also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventIn(BaseModel):
+    """One usage event (CloudEvents field names); documented here, judged in core.events."""
+
+    id: str = Field(min_length=1, max_length=256)
+    source: str = Field("default", min_length=1, max_length=256)
+    type: str = Field(min_length=1, max_length=256)
+    subject: str = Field(min_length=1, max_length=256)
+    time: str | int = Field(description="RFC 3339 with offset, or Unix milliseconds")
+    data: dict[str, object] = Field(default_factory=dict)
+
+
+class TenantIn(Strict):
+    name: str = Field(min_length=1, max_length=128)
+
+
+class TenantOut(BaseModel):
+    id: int
+    name: str
+    created: str
+
+
+class KeyIn(Strict):
+    tenant: str | None = Field(None, description="tenant name; defaults to the caller's")
+    role: Literal["admin", "ingest", "read"]
+    subject: str | None = Field(None, min_length=1, max_length=256)
+    name: str | None = Field(None, max_length=128)
+
+
+class KeyOut(BaseModel):
+    id: str
+    tenant: str
+    role: str
+    subject: str | None
+    name: str | None
+    prefix: str
+    created: str
+    revoked: str | None = None
+
+
+class NewKeyOut(KeyOut):
+    key: str = Field(description="the secret; shown only once")
+
+
+class MeterIn(Strict):
+    slug: str
+    event_type: str
+    aggregation: Literal["sum", "count", "unique_count", "min", "max", "avg", "latest"]
+    value_property: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    unit: str | None = Field(None, max_length=64)
+    description: str | None = Field(None, max_length=2000)
+
+
+class MeterOut(BaseModel):
+    slug: str
+    event_type: str
+    aggregation: str
+    value_property: str | None
+    dimensions: dict[str, str]
+    unit: str | None
+    description: str | None
+
+
+class VoidIn(Strict):
+    ids: list[str] = Field(min_length=1, max_length=10_000)
+    source: str = "default"
+
+
+class VoidOut(BaseModel):
+    voided: list[str]
+    not_found: list[str]
+
+
+class Rejection(BaseModel):
+    index: int
+    id: str | int | None
+    error: str
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    duplicates: int
+    conflicts: int
+    rejected: list[Rejection]
+    conflicting: list[Rejection]
+
+
+class EventOut(BaseModel):
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: str
+    data: dict[str, object]
+    received: str
+    voided: bool
+    voided_at: str | None
+
+
+class EventPage(BaseModel):
+    data: list[EventOut]
+    next_cursor: str | None
+
+
+class PointOut(BaseModel):
+    start: str
+    end: str
+    group: dict[str, str | None]
+    value: int | float | None
+
+
+class QueryOut(BaseModel):
+    meter: str
+    granularity: str
+    tz: str
+    aggregation_type: str
+    from_: str = Field(alias="from")
+    to: str
+    data: list[PointOut]
+
+
+class SummaryRow(BaseModel):
+    meter: str
+    unit: str | None
+    group: dict[str, str | None]
+    value: int | float | None
+
+
+class SummaryOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    data: list[SummaryRow]
+
+
+class FailureOut(BaseModel):
+    id: int
+    received: str
+    channel: str
+    error: str
+    record: object
+
+
+class FailurePage(BaseModel):
+    data: list[FailureOut]
+    next_cursor: str | None
+
+
+class RetryOut(BaseModel):
+    cleared: bool
+    result: IngestOut

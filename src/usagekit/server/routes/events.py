@@ -1,0 +1,129 @@
+"""POST /v1/events, listing, export and voids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from usagekit.core.events import InvalidRecord, format_time, parse_time
+from usagekit.core.records import StoredEvent
+from usagekit.server.auth import Can, Principal, ctx, require
+from usagekit.server.errors import ApiError
+from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
+from usagekit.server.responses import JSON, csv_lines, stream_csv
+from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
+from usagekit.services.ingest import BodyError, parse_body
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+_EVENT = EventIn.model_json_schema()
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [
+                {"type": "array", "items": _EVENT},
+                {"type": "object", "required": ["events"],
+                 "properties": {"events": {"type": "array", "items": _EVENT}}},
+            ]}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post("", status_code=202, response_model=IngestOut, openapi_extra=_BODY_DOC,
+             responses={400: {"description": "body is not JSON"}, 413: {"description": "body too large"}})
+async def send_events(request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]) -> Response:
+    """Store events exactly once; each record is judged on its own. Replies after commit."""
+    context = ctx(request)
+    body = await read_body(request, context.settings.body_limit)
+    try:
+        records, broken = parse_body(body, request.headers.get("content-type", ""))
+    except BodyError as exc:
+        raise ApiError(400, str(exc), "body") from None
+    result = await context.ingest.ingest(who.tenant_id, records, broken)
+    return JSON(result.as_dict(), 202)
+
+
+def time_param(value: str | None, param: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
+    except InvalidRecord as exc:
+        raise ApiError(400, str(exc), param) from None
+
+
+def event_json(e: StoredEvent) -> dict[str, Any]:
+    return {"id": e.id, "source": e.source, "type": e.type, "subject": e.subject,
+            "time": format_time(e.time_ms), "data": e.data, "received": format_time(e.received_ms),
+            "voided": e.voided_ms is not None, "voided_at": iso(e.voided_ms)}
+
+
+@router.get("", response_model=EventPage)
+async def list_events(
+    request: Request,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    type: str | None = None,
+    subject: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> Response:
+    """Stored events, newest first, voided ones included and marked."""
+    scope = who.subject_scope
+    if scope is not None:
+        if subject not in (None, scope):
+            raise ApiError(403, "this key may only read its own subject's events", "subject")
+        subject = scope
+    after = decode_cursor(cursor, 2) if cursor else None
+    rows = await blocking(
+        ctx(request).store.events.list, who.tenant_id, lo=time_param(from_, "from"),
+        hi=time_param(to, "to"), type_=type, subject=subject,
+        after=(after[0], after[1]) if after else None, limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].time_ms, rows[-1].seq) if more else None
+    return JSON({"data": [event_json(e) for e in rows], "next_cursor": next_cursor})
+
+
+@router.get("/export", responses={200: {"content": {"text/csv": {}}}})
+async def export_events(
+    request: Request,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    type: str | None = None,
+) -> Response:
+    """Every event in the range as CSV, streamed page by page (flat memory)."""
+    store = ctx(request).store
+    lo, hi = time_param(from_, "from"), time_param(to, "to")
+    scope = who.subject_scope
+
+    def rows() -> Iterator[list[Any]]:
+        for page in store.events.export_pages(who.tenant_id, lo, hi, type):
+            for eid, source, typ, subject, t, data, voided in page:
+                if scope is None or subject == scope:
+                    yield [eid, source, typ, subject, format_time(t), data, iso(voided) or ""]
+
+    header = ["id", "source", "type", "subject", "time", "data", "voided_at"]
+    return stream_csv(csv_lines(header, rows()), "events.csv")
+
+
+@router.post("/void", response_model=VoidOut)
+async def void_events(
+    request: Request, body: VoidIn, who: Annotated[Principal, Depends(require(Can.VOID))]
+) -> Response:
+    """Remove events from every aggregate; they stay listed as voided."""
+    context = ctx(request)
+    voided, missing = await context.writer.run(
+        context.store.events.void, who.tenant_id, body.source, body.ids
+    )
+    return JSON({"voided": voided, "not_found": missing})
+

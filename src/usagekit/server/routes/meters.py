@@ -1,0 +1,160 @@
+"""Meters, their queries, and the usage summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from usagekit.core.events import format_time
+from usagekit.core.meters import InvalidMeter, Meter, validate_meter
+from usagekit.core.windows import format_local
+from usagekit.server.auth import Can, Principal, ctx, require
+from usagekit.server.errors import ApiError
+from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
+from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
+from usagekit.server.routes.common import blocking
+from usagekit.services.query import build_spec, resolve_range
+
+router = APIRouter(tags=["meters"])
+
+
+async def meter_or_404(request: Request, tenant_id: int, slug: str) -> Meter:
+    meter = await blocking(ctx(request).store.meters.get, tenant_id, slug)
+    if meter is None:
+        raise ApiError(404, f"no meter {slug!r}; GET /v1/meters lists them", "slug")
+    return meter
+
+
+@router.post("/v1/meters", status_code=201, response_model=MeterOut)
+async def create_meter(
+    request: Request, body: MeterIn, who: Annotated[Principal, Depends(require(Can.MANAGE))]
+) -> Response:
+    """Define a meter; it covers events already stored too (backfilled from raw events)."""
+    try:
+        meter = validate_meter(body.slug, body.event_type, body.aggregation, body.value_property,
+                               body.dimensions, body.unit, body.description)
+    except InvalidMeter as exc:
+        raise ApiError(400, str(exc), exc.param) from None
+    context = ctx(request)
+    try:
+        created = await context.writer.run(context.store.create_meter, who.tenant_id, meter)
+    except IntegrityError:
+        raise ApiError(409, f"meter {body.slug!r} already exists", "slug") from None
+    return JSON(created.as_dict(), 201)
+
+
+@router.get("/v1/meters", response_model=list[MeterOut])
+async def list_meters(request: Request, who: Annotated[Principal, Depends(require(Can.READ))]) -> Response:
+    meters = await blocking(ctx(request).store.meters.list, who.tenant_id)
+    return JSON([m.as_dict() for m in meters])
+
+
+@router.get("/v1/meters/{slug}", response_model=MeterOut)
+async def get_meter(
+    request: Request, slug: str, who: Annotated[Principal, Depends(require(Can.READ))]
+) -> Response:
+    return JSON((await meter_or_404(request, who.tenant_id, slug)).as_dict())
+
+
+@router.delete("/v1/meters/{slug}", status_code=204)
+async def delete_meter(
+    request: Request, slug: str, who: Annotated[Principal, Depends(require(Can.MANAGE))]
+) -> Response:
+    """Delete a meter and its rollups; raw events are kept."""
+    meter = await meter_or_404(request, who.tenant_id, slug)
+    context = ctx(request)
+    await context.writer.run(context.store.delete_meter, meter)
+    return Response(status_code=204)
+
+
+def filters_of(request: Request) -> dict[str, list[str]]:
+    """filter[<dimension>]=value pairs (repeatable) from the query string."""
+    out: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("filter[") and name.endswith("]"):
+            out.setdefault(name[7:-1], []).append(value)
+    return out
+
+
+def scoped_subjects(who: Principal, subjects: list[str] | None) -> list[str] | None:
+    scope = who.subject_scope
+    if scope is None:
+        return subjects or None
+    if subjects and set(subjects) != {scope}:
+        raise ApiError(403, "this key may only read its own subject's usage", "subject")
+    return [scope]
+
+
+@router.get("/v1/meters/{slug}/query", response_model=QueryOut,
+            responses={200: {"content": {"text/csv": {}}}})
+async def query_meter(
+    request: Request,
+    slug: str,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    granularity: str = "day",
+    tz: str = "UTC",
+    aggregation_type: str = "incremental",
+    group_by: Annotated[list[str] | None, Query()] = None,
+    subject: Annotated[list[str] | None, Query()] = None,
+    format: str | None = None,
+) -> Response:
+    """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
+    meter = await meter_or_404(request, who.tenant_id, slug)
+    spec = build_spec(meter, from_, to, granularity, tz, aggregation_type, group_by or [],
+                      filters_of(request), scoped_subjects(who, subject))
+    points = await blocking(ctx(request).query.series, meter, spec)
+    rows = [
+        {"start": format_local(p.start, spec.tz), "end": format_local(p.end, spec.tz),
+         "group": p.group, "value": p.value}
+        for p in points
+    ]
+    if wants_csv(request.headers.get("accept"), format):
+        names = list(spec.group_by)
+        csv_rows = ([r["start"], r["end"], *(r["group"][n] for n in names), r["value"]] for r in rows)
+        return stream_csv(csv_lines(["start", "end", *names, "value"], csv_rows), f"{slug}.csv")
+    return JSON({"meter": slug, "granularity": spec.granularity.value, "tz": tz,
+                 "aggregation_type": aggregation_type, "from": format_local(spec.start, spec.tz),
+                 "to": format_local(spec.end, spec.tz), "data": rows})
+
+
+@router.get("/v1/usage/summary", response_model=SummaryOut,
+            responses={200: {"content": {"text/csv": {}}}})
+async def usage_summary(
+    request: Request,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    group_by: Annotated[list[str] | None, Query()] = None,
+    subject: Annotated[list[str] | None, Query()] = None,
+    format: str | None = None,
+) -> Response:
+    """One total per meter (and group) over [from, to)."""
+    context = ctx(request)
+    meters = await blocking(context.store.meters.list, who.tenant_id)
+    subjects = scoped_subjects(who, subject)
+    start, end = resolve_range(from_, to)
+    data: list[dict[str, Any]] = []
+    for meter in meters:
+        wanted = [g for g in group_by or [] if g == "subject" or g in meter.dimensions]
+        spec = build_spec(meter, str(start), str(end), "day", "UTC", "incremental", wanted, None,
+                          subjects)
+        totals = await blocking(context.query.total, meter, spec)
+        for group, value in sorted(totals.items(), key=lambda kv: [str(v) for v in kv[0]]):
+            labels: dict[str, str | None] = {g: None for g in group_by or []}
+            labels.update(zip(wanted, group, strict=True))
+            data.append({"meter": meter.slug, "unit": meter.unit, "group": labels, "value": value})
+    if wants_csv(request.headers.get("accept"), format):
+        names = list(group_by or [])
+
+        def csv_rows() -> Iterator[list[Any]]:
+            for r in data:
+                yield [r["meter"], *(r["group"][n] for n in names), r["value"], r["unit"] or ""]
+
+        return stream_csv(csv_lines(["meter", *names, "value", "unit"], csv_rows()), "summary.csv")
+    return JSON({"from": format_time(start), "to": format_time(end), "data": data})

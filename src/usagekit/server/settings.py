@@ -1,0 +1,30 @@
+"""Server settings, from `usagekit serve` options or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str = "usagekit.db"
+    body_limit: int = 1024 * 1024
+    rate_limit: float = 0.0  # requests per second per key; 0 turns it off
+    rate_burst: int = 0  # bucket size; 0 means max(1, 2 * rate_limit)
+    bootstrap_key: str | None = None
+    synchronous: str = "FULL"
+    key_cache_seconds: float = 2.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "db": env.get("USAGEKIT_DB", cls.db),
+            "body_limit": int(env.get("USAGEKIT_BODY_LIMIT", cls.body_limit)),
+            "rate_limit": float(env.get("USAGEKIT_RATE_LIMIT", cls.rate_limit)),
+            "bootstrap_key": env.get("USAGEKIT_BOOTSTRAP_KEY") or None,
+            "synchronous": env.get("USAGEKIT_SQLITE_SYNCHRONOUS", cls.synchronous),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Use cases over the store: no HTTP objects and no SQL text here."""

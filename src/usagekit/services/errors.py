@@ -1,0 +1,28 @@
+"""Errors the services raise; the server maps each kind to one HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class InvalidInput(ServiceError):
+    code = "invalid_request"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"

@@ -1,0 +1,292 @@
+"""Queries: time series and totals for a meter, served from rollups.
+
+A query becomes windows (one per bucket), cut into elementary intervals; each
+interval is read from rollup cells (or distinct rows) and windows merge them.
+Raw events are read only for sub-minute edges and subject-level questions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
+from usagekit.core.events import InvalidRecord, parse_time
+from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.windows import (
+    DAY,
+    RAW,
+    Edge,
+    Elementary,
+    Granularity,
+    WindowError,
+    buckets,
+    decompose,
+    decompose_distinct,
+    elementary,
+    floor,
+    parse_aggregation_type,
+    windows,
+    zone,
+)
+from usagekit.services.errors import InvalidInput
+from usagekit.store import Store
+
+Group = tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    start: int
+    end: int
+    granularity: Granularity
+    tz: ZoneInfo
+    aggregation_type: int | str
+    group_by: tuple[str, ...] = ()
+    filters: tuple[tuple[str, frozenset[str]], ...] = ()
+    subjects: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    start: int
+    end: int
+    group: dict[str, str | None]
+    value: int | float | None
+
+
+def build_spec(
+    meter: Meter,
+    start: str | None,
+    end: str | None,
+    granularity: str = "day",
+    tz: str = "UTC",
+    aggregation_type: str = "incremental",
+    group_by: Sequence[str] = (),
+    filters: dict[str, list[str]] | None = None,
+    subjects: Sequence[str] | None = None,
+) -> QuerySpec:
+    """Validate query parameters against a meter; InvalidInput names the bad one."""
+    try:
+        gran = Granularity(granularity)
+    except ValueError:
+        allowed = ", ".join(g.value for g in Granularity)
+        raise InvalidInput(f"granularity must be one of {allowed}", "granularity") from None
+    try:
+        zone_info = zone(tz)
+        agg_type = parse_aggregation_type(aggregation_type)
+        start_ms, end_ms = resolve_range(start, end, gran, zone_info)
+    except WindowError as exc:
+        raise InvalidInput(str(exc), exc.param) from None
+    known = {*meter.dimension_names, "subject"}
+    for name in group_by:
+        if name not in known:
+            raise InvalidInput(_unknown_dimension(meter, name), "group_by")
+    subject_set = set(subjects) if subjects else None
+    clean: list[tuple[str, frozenset[str]]] = []
+    for name, values in sorted((filters or {}).items()):
+        if name not in known:
+            raise InvalidInput(_unknown_dimension(meter, name), f"filter[{name}]")
+        if name == "subject":
+            subject_set = set(values) if subject_set is None else subject_set & set(values)
+        else:
+            clean.append((name, frozenset(values)))
+    return QuerySpec(
+        start_ms, end_ms, gran, zone_info, agg_type, tuple(dict.fromkeys(group_by)), tuple(clean),
+        frozenset(subject_set) if subject_set is not None else None,
+    )
+
+
+def resolve_range(
+    start: str | None, end: str | None, granularity: Granularity = Granularity.DAY,
+    tz: ZoneInfo | None = None,
+) -> tuple[int, int]:
+    """[from, to) in ms: `to` defaults to now, `from` to 30 days before, bucket-aligned."""
+    end_ms = _time(end, "to") if end else int(time.time() * 1000)
+    start_ms = (
+        _time(start, "from") if start
+        else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
+    )
+    if end_ms <= start_ms:
+        raise InvalidInput("'to' must be after 'from'", "to")
+    return start_ms, end_ms
+
+
+def _time(value: str, param: str) -> int:
+    try:
+        return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
+    except InvalidRecord as exc:
+        raise InvalidInput(str(exc), param) from None
+
+
+def _unknown_dimension(meter: Meter, name: str) -> str:
+    dims = ", ".join(["subject", *meter.dimension_names])
+    return f"meter {meter.slug!r} has no dimension {name!r}; it has: {dims}"
+
+
+class Query:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def series(self, meter: Meter, spec: QuerySpec) -> list[Point]:
+        """One point per bucket (and group), empty buckets included."""
+        spans = buckets(spec.start, spec.end, spec.granularity, spec.tz)
+        wins = windows(spans, spec.aggregation_type, spec.tz)
+        values = self._values(meter, spec, wins)
+        points = []
+        for group in sorted(values, key=_sort_key):
+            labels = dict(zip(spec.group_by, group, strict=True))
+            for (lo, hi), value in zip(spans, values[group], strict=True):
+                points.append(Point(lo, hi, labels, value))
+        return points
+
+    def total(self, meter: Meter, spec: QuerySpec) -> dict[Group, int | float | None]:
+        """One value per group over [start, end)."""
+        values = self._values(meter, spec, [(spec.start, spec.end)])
+        return {g: v[0] for g, v in values.items()}
+
+    def _values(
+        self, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
+    ) -> dict[Group, list[int | float | None]]:
+        elem = elementary(wins)
+        raw_only = spec.subjects is not None or "subject" in spec.group_by
+        out: dict[Group, list[int | float | None]] = {}
+        if meter.aggregation is Aggregation.UNIQUE_COUNT:
+            presence = self._presence(meter, spec, elem, raw_only)
+            for group, per_value in presence.items():
+                ordered = {v: sorted(ks) for v, ks in per_value.items()}
+                out[group] = list(window_distinct(ordered, elem.runs))
+        else:
+            for group, cells in self._cells(meter, spec, elem, raw_only).items():
+                merged = window_cells(cells, elem.runs)
+                out[group] = [value_of(c, meter.aggregation) for c in merged]
+        if not spec.group_by and () not in out:
+            empty = value_of(None, meter.aggregation) if meter.aggregation is not Aggregation.UNIQUE_COUNT else 0
+            out[()] = [empty] * len(wins)
+        return out
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def _projector(self, meter: Meter, spec: QuerySpec) -> tuple[dict[int, Group], list[int] | None]:
+        """Group id -> projected group, for the groups that pass the filters."""
+        names = meter.dimension_names
+        position = {n: i for i, n in enumerate(names)}
+        proj: dict[int, Group] = {}
+        for gid, values in self.store.meters.groups(meter.id).items():
+            if all(values[position[d]] in allowed for d, allowed in spec.filters):
+                proj[gid] = tuple(values[position[d]] for d in spec.group_by)
+        return proj, (sorted(proj) if spec.filters else None)
+
+    def _event_group(self, meter: Meter, spec: QuerySpec, ev: Any) -> Group | None:
+        values = dict(zip(meter.dimension_names, meter.dimension_values(ev), strict=True))
+        if any(values[d] not in allowed for d, allowed in spec.filters):
+            return None
+        values["subject"] = ev.subject
+        return tuple(values[d] for d in spec.group_by)
+
+    def _raw(self, meter: Meter, spec: QuerySpec, lo: int, hi: int) -> Iterable[tuple[int, Any]]:
+        subjects = sorted(spec.subjects) if spec.subjects is not None else None
+        return self.store.events.raw(None, meter.tenant_id, meter.event_type, lo, hi, subjects)
+
+    # -- sums, counts, min, max, avg, latest -----------------------------------------------
+
+    def _cells(
+        self, meter: Meter, spec: QuerySpec, elem: Elementary, raw_only: bool
+    ) -> dict[Group, list[Cell | None]]:
+        n = len(elem.bounds) - 1
+        series: dict[Group, list[Cell | None]] = defaultdict(lambda: [None] * n)
+
+        def add(group: Group, k: int, cell: Cell) -> None:
+            current = series[group][k]
+            if current is None:
+                series[group][k] = cell
+            else:
+                current.merge(cell)
+
+        raw_ranges: list[tuple[int, int]] = []
+        if raw_only:
+            raw_ranges = [(elem.bounds[0], elem.bounds[-1])]
+        else:
+            pieces = []
+            for k, (lo, hi) in enumerate(elem.intervals):
+                for level, a, b in decompose(lo, hi):
+                    if level == RAW:
+                        raw_ranges.append((a, b))
+                    else:
+                        pieces.append((k, level, a, b))
+            proj, gids = self._projector(meter, spec)
+            latest = meter.aggregation is Aggregation.LATEST
+            for (k, gid), cell in self.store.rollups.cells(meter.id, pieces, gids, latest).items():
+                if gid in proj:
+                    add(proj[gid], k, cell)
+        for lo, hi in raw_ranges:
+            for seq, ev in self._raw(meter, spec, lo, hi):
+                k = elem.index_of(ev.time_ms)
+                group = self._event_group(meter, spec, ev)
+                if k < 0 or group is None:
+                    continue
+                cell = Cell()
+                if meter.aggregation is Aggregation.COUNT:
+                    cell.add(0, None, ev.time_ms, seq)
+                else:
+                    num = meter.numeric(ev)
+                    if num is None:
+                        continue
+                    cell.add(num[0], num[1], ev.time_ms, seq)
+                add(group, k, cell)
+        return series
+
+    # -- unique counts ---------------------------------------------------------------------
+
+    def _presence(
+        self, meter: Meter, spec: QuerySpec, elem: Elementary, raw_only: bool
+    ) -> dict[Group, dict[str, set[int]]]:
+        presence: dict[Group, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        raw_ranges: list[tuple[int, int]] = []
+        if raw_only:
+            raw_ranges = [(elem.bounds[0], elem.bounds[-1])]
+        else:
+            refs: dict[int, dict[int, list[tuple[int, Edge, int]]]] = defaultdict(
+                lambda: defaultdict(list)
+            )
+            for k, (lo, hi) in enumerate(elem.intervals):
+                for edge, level, a, b in decompose_distinct(lo, hi):
+                    if edge is None:
+                        raw_ranges.append((a, b))
+                    elif edge is Edge.FULL:
+                        for bucket in range(a, b, level):
+                            refs[level][bucket].append((k, edge, 0))
+                    else:
+                        refs[level][a].append((k, edge, b))
+            proj, gids = self._projector(meter, spec)
+            for level, by_bucket in refs.items():
+                rows = self.store.rollups.distinct_rows(
+                    meter.id, level, min(by_bucket), max(by_bucket) + level, gids
+                )
+                for bucket, gid, value, first, last in rows:
+                    uses = by_bucket.get(bucket)
+                    if not uses or gid not in proj:
+                        continue
+                    for k, edge, threshold in uses:
+                        if (
+                            edge is Edge.FULL
+                            or (edge is Edge.SUFFIX and last >= threshold)
+                            or (edge is Edge.PREFIX and first < threshold)
+                        ):
+                            presence[proj[gid]][value].add(k)
+        for lo, hi in raw_ranges:
+            for _, ev in self._raw(meter, spec, lo, hi):
+                k = elem.index_of(ev.time_ms)
+                group = self._event_group(meter, spec, ev)
+                value = meter.distinct_value(ev)
+                if k >= 0 and group is not None and value is not None:
+                    presence[group][value].add(k)
+        return presence
+
+
+def _sort_key(group: Group) -> tuple[tuple[int, str], ...]:
+    return tuple((1, "") if v is None else (0, v) for v in group)

@@ -1,0 +1,74 @@
+"""All SQL lives here: one Store facade over SQLite (default) or PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from usagekit.core.meters import Meter
+from usagekit.core.windows import DAY
+from usagekit.store.accounts import Accounts
+from usagekit.store.engine import make_engine
+from usagekit.store.events import BatchOutcome, Events, TenantBatch
+from usagekit.store.failures import Failures
+from usagekit.store.meters import Meters
+from usagekit.store.rollups import Rollups
+from usagekit.store.schema import metadata
+
+FAR_FUTURE = 253402300800000 // DAY * DAY + DAY
+
+
+class Store:
+    """The database, as the services see it: repositories sharing one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.accounts = Accounts(engine)
+        self.meters = Meters(engine)
+        self.rollups = Rollups(engine)
+        self.events = Events(engine, self.meters, self.rollups)
+        self.failures = Failures(engine)
+
+    @classmethod
+    def open(cls, db: str, *, create: bool = True, synchronous: str = "FULL") -> Store:
+        store = cls(make_engine(db, synchronous=synchronous))
+        if create:
+            store.create_schema()
+        return store
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def create_meter(self, tenant_id: int, meter: Meter) -> Meter:
+        """Insert a meter and backfill it from the events already stored."""
+        with self.events.writer.begin() as conn:
+            created = self.meters.insert(conn, tenant_id, meter)
+            self.events.recompute(conn, created, 0, FAR_FUTURE)
+        return created
+
+    def delete_meter(self, meter: Meter) -> None:
+        with self.events.writer.begin() as conn:
+            self.meters.delete(conn, meter)
+        self.rollups.forget_groups()
+
+    def rebuild(self, tenant_id: int | None = None) -> int:
+        """Recompute every meter's rollups from raw events; returns the number of meters."""
+        tenant_ids = (
+            [tenant_id] if tenant_id is not None else [t.id for t in self.accounts.list_tenants()]
+        )
+        count = 0
+        for tid in tenant_ids:
+            for meter in self.meters.list(tid):
+                with self.events.writer.begin() as conn:
+                    self.events.recompute(conn, meter, 0, FAR_FUTURE)
+                count += 1
+        return count
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["BatchOutcome", "Store", "TenantBatch"]

@@ -1,0 +1,127 @@
+"""Tenants and API keys (keys are stored as SHA-256 hashes only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.store.schema import api_keys, tenants
+from usagekit.store.util import now_ms
+
+
+class Accounts:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create_tenant(self, name: str) -> Tenant:
+        created = now_ms()
+        with self.engine.begin() as conn:
+            tid = conn.execute(
+                insert(tenants).values(name=name, created_ms=created).returning(tenants.c.id)
+            ).scalar_one()
+        return Tenant(tid, name, created)
+
+    def tenant_by_name(self, name: str) -> Tenant | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tenants).where(tenants.c.name == name)).first()
+        return Tenant(row.id, row.name, row.created_ms) if row else None
+
+    def tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+        return Tenant(row.id, row.name, row.created_ms) if row else None
+
+    def list_tenants(self) -> list[Tenant]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
+        return [Tenant(r.id, r.name, r.created_ms) for r in rows]
+
+    def create_key(
+        self,
+        key_id: str,
+        tenant_id: int,
+        role: Role,
+        key_hash: str,
+        prefix: str,
+        subject: str | None = None,
+        name: str | None = None,
+    ) -> ApiKey:
+        created = now_ms()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    id=key_id,
+                    tenant_id=tenant_id,
+                    role=role.value,
+                    subject=subject,
+                    name=name,
+                    key_hash=key_hash,
+                    prefix=prefix,
+                    created_ms=created,
+                )
+            )
+        found = self.key_by_id(tenant_id, key_id)
+        assert found is not None
+        return found
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        return select(api_keys, tenants.c.name.label("tenant_name")).join(
+            tenants, tenants.c.id == api_keys.c.tenant_id
+        )
+
+    def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The live key with this hash, or None (unknown or revoked)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                self._select().where(
+                    api_keys.c.key_hash == key_hash, api_keys.c.revoked_ms.is_(None)
+                )
+            ).first()
+        return _key(row) if row else None
+
+    def key_by_id(self, tenant_id: int, key_id: str) -> ApiKey | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                self._select().where(api_keys.c.id == key_id, api_keys.c.tenant_id == tenant_id)
+            ).first()
+        return _key(row) if row else None
+
+    def list_keys(self, tenant_id: int) -> list[ApiKey]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                self._select().where(api_keys.c.tenant_id == tenant_id).order_by(
+                    api_keys.c.created_ms, api_keys.c.id
+                )
+            ).all()
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, tenant_id: int, key_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(api_keys)
+                .where(
+                    api_keys.c.id == key_id,
+                    api_keys.c.tenant_id == tenant_id,
+                    api_keys.c.revoked_ms.is_(None),
+                )
+                .values(revoked_ms=now_ms())
+            )
+        return result.rowcount > 0
+
+    def count_keys(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
+
+
+def _key(row) -> ApiKey:  # type: ignore[no-untyped-def]
+    return ApiKey(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        tenant_name=row.tenant_name,
+        role=Role(row.role),
+        subject=row.subject,
+        prefix=row.prefix,
+        created_ms=row.created_ms,
+        revoked_ms=row.revoked_ms,
+        name=row.name,
+    )

@@ -1,0 +1,173 @@
+"""Rollup cells and distinct rows: merging deltas in, and reading them back for queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from usagekit.core.aggregate import Cell
+from usagekit.core.numbers import join, split
+from usagekit.core.rollup import Deltas
+from usagekit.store.schema import distincts, meter_groups, rollups
+from usagekit.store.util import chunks
+
+_CELL_COLS = (
+    "meter_id, level, bucket, group_id, count, sum_units, sum_nanos, "
+    "min_value, max_value, last_time, last_seq, last_value"
+)
+_NEWER = "(excluded.last_time, excluded.last_seq) > (rollups.last_time, rollups.last_seq)"
+_UPSERT_CELL = f"""
+INSERT INTO rollups ({_CELL_COLS}) VALUES ({{p}})
+ON CONFLICT (meter_id, level, bucket, group_id) DO UPDATE SET
+  count = rollups.count + excluded.count,
+  sum_units = rollups.sum_units + excluded.sum_units,
+  sum_nanos = rollups.sum_nanos + excluded.sum_nanos,
+  min_value = CASE WHEN rollups.min_value IS NULL OR excluded.min_value < rollups.min_value
+              THEN excluded.min_value ELSE rollups.min_value END,
+  max_value = CASE WHEN rollups.max_value IS NULL OR excluded.max_value > rollups.max_value
+              THEN excluded.max_value ELSE rollups.max_value END,
+  last_value = CASE WHEN {_NEWER} THEN excluded.last_value ELSE rollups.last_value END,
+  last_seq = CASE WHEN {_NEWER} THEN excluded.last_seq ELSE rollups.last_seq END,
+  last_time = CASE WHEN {_NEWER} THEN excluded.last_time ELSE rollups.last_time END
+"""
+_UPSERT_DISTINCT = """
+INSERT INTO distincts (meter_id, level, bucket, group_id, value, first_time, last_time)
+VALUES ({p})
+ON CONFLICT (meter_id, level, bucket, group_id, value) DO UPDATE SET
+  first_time = CASE WHEN excluded.first_time < distincts.first_time
+               THEN excluded.first_time ELSE distincts.first_time END,
+  last_time = CASE WHEN excluded.last_time > distincts.last_time
+              THEN excluded.last_time ELSE distincts.last_time END
+"""
+
+Piece = tuple[int, int, int, int]  # (elementary index, level, lo, hi)
+
+
+class Rollups:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._groups: dict[tuple[int, str], int] = {}
+
+    def _sql(self, template: str, n: int) -> str:
+        return template.replace("{p}", ", ".join([self.mark] * n))
+
+    def forget_groups(self) -> None:
+        """Drop cached group ids (after a rollback, or when meters are deleted)."""
+        self._groups.clear()
+
+    def group_ids(self, conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        missing = [k for k in keys if k not in self._groups]
+        if missing:
+            conn.exec_driver_sql(
+                self._sql("INSERT INTO meter_groups (meter_id, key) VALUES ({p}) "
+                          "ON CONFLICT (meter_id, key) DO NOTHING", 2),
+                missing,
+            )
+            by_meter: dict[int, list[str]] = {}
+            for mid, key in missing:
+                by_meter.setdefault(mid, []).append(key)
+            for mid, group_keys in by_meter.items():
+                for part in chunks(group_keys, 500):
+                    rows = conn.execute(
+                        select(meter_groups.c.id, meter_groups.c.key).where(
+                            meter_groups.c.meter_id == mid, meter_groups.c.key.in_(part)
+                        )
+                    )
+                    for gid, key in rows:
+                        self._groups[(mid, key)] = gid
+        return self._groups
+
+    def apply(self, conn: Connection, deltas: Deltas) -> None:
+        """Merge a batch's deltas into the stored rollups, inside the caller's transaction."""
+        if not deltas:
+            return
+        keys = {(k[0], k[3]) for k in deltas.cells} | {(k[0], k[3]) for k in deltas.distinct}
+        ids = self.group_ids(conn, keys)
+        if deltas.cells:
+            rows = []
+            for (mid, level, bucket, group), c in deltas.cells.items():
+                units, nanos = split(c.nanos)
+                rows.append((mid, level, bucket, ids[(mid, group)], c.count, units, nanos,
+                             c.min, c.max, c.last_time, c.last_seq, c.last))
+            conn.exec_driver_sql(self._sql(_UPSERT_CELL, 12), rows)
+        if deltas.distinct:
+            drows = [
+                (mid, level, bucket, ids[(mid, group)], value, span[0], span[1])
+                for (mid, level, bucket, group, value), span in deltas.distinct.items()
+            ]
+            conn.exec_driver_sql(self._sql(_UPSERT_DISTINCT, 7), drows)
+
+    def clear(self, conn: Connection, meter_id: int, lo: int, hi: int) -> None:
+        """Delete a meter's cells and distinct rows with buckets in [lo, hi)."""
+        for table in (rollups, distincts):
+            conn.execute(
+                delete(table).where(
+                    table.c.meter_id == meter_id, table.c.bucket >= lo, table.c.bucket < hi
+                )
+            )
+
+    def cells(
+        self,
+        meter_id: int,
+        pieces: Sequence[Piece],
+        group_ids: Sequence[int] | None,
+        latest: bool,
+    ) -> dict[tuple[int, int], Cell]:
+        """Merged cells per (elementary index, group id) for the given rollup pieces."""
+        out: dict[tuple[int, int], Cell] = {}
+        if not pieces:
+            return out
+        where_groups = ""
+        params: list[Any] = []
+        if group_ids is not None:
+            if not group_ids:
+                return out
+            where_groups = f" AND r.group_id IN ({', '.join([self.mark] * len(group_ids))})"
+        with self.engine.connect() as conn:
+            for part in chunks(pieces, 400):
+                values = ", ".join([f"({self.mark}, {self.mark}, {self.mark}, {self.mark})"] * len(part))
+                params = [v for piece in part for v in piece] + [meter_id]
+                params += list(group_ids or ())
+                head = f"WITH pieces(idx, level, lo, hi) AS (VALUES {values}) "
+                join_on = (
+                    f"FROM pieces p JOIN rollups r ON r.meter_id = {self.mark} "
+                    "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi"
+                    + where_groups
+                )
+                sql = (
+                    head + "SELECT p.idx, r.group_id, SUM(r.count), SUM(r.sum_units), "
+                    "SUM(r.sum_nanos), MIN(r.min_value), MAX(r.max_value) "
+                    + join_on + " GROUP BY p.idx, r.group_id"
+                )
+                for idx, gid, count, units, nanos, mn, mx in conn.exec_driver_sql(sql, tuple(params)):
+                    cell = out.get((idx, gid))
+                    add = Cell(int(count), join(int(units), int(nanos)), mn, mx)
+                    if cell is None:
+                        out[(idx, gid)] = add
+                    else:
+                        cell.merge(add)
+                if latest:
+                    sql = (
+                        head + "SELECT p.idx, r.group_id, r.last_time, r.last_seq, r.last_value "
+                        + join_on + " AND r.last_value IS NOT NULL"
+                    )
+                    for idx, gid, lt, ls, lv in conn.exec_driver_sql(sql, tuple(params)):
+                        out[(idx, gid)].merge(Cell(0, 0, None, None, lt, ls, lv))
+        return out
+
+    def distinct_rows(
+        self, meter_id: int, level: int, lo: int, hi: int, group_ids: Sequence[int] | None
+    ) -> Iterator[tuple[int, int, str, int, int]]:
+        """(bucket, group_id, value, first_time, last_time) for buckets in [lo, hi)."""
+        d = distincts.c
+        query = select(d.bucket, d.group_id, d.value, d.first_time, d.last_time).where(
+            d.meter_id == meter_id, d.level == level, d.bucket >= lo, d.bucket < hi
+        )
+        if group_ids is not None:
+            query = query.where(d.group_id.in_(list(group_ids)))
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).yield_per(10_000):
+                yield row[0], row[1], row[2], row[3], row[4]

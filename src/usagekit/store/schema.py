@@ -1,0 +1,133 @@
+"""The database schema, shared by every backend (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+# SQLite makes an INTEGER PRIMARY KEY the rowid; PostgreSQL wants a 64-bit identity.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", BigInteger, nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("subject", String(256)),
+    Column("name", String(128)),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger),
+)
+
+meters = Table(
+    "meters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("aggregation", String(16), nullable=False),
+    Column("value_property", String(256)),
+    Column("dimensions", Text, nullable=False),
+    Column("unit", String(64)),
+    Column("description", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "slug"),
+    Index("ix_meters_type", "tenant_id", "event_type"),
+)
+
+meter_groups = Table(
+    "meter_groups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("meter_id", BigInteger, nullable=False),
+    Column("key", Text, nullable=False),
+    UniqueConstraint("meter_id", "key"),
+)
+
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("meter_id", BigInteger, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("group_id", BigInteger, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("sum_units", BigInteger, nullable=False),
+    Column("sum_nanos", BigInteger, nullable=False),
+    Column("min_value", Float),
+    Column("max_value", Float),
+    Column("last_time", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_value", Float),
+    PrimaryKeyConstraint("meter_id", "level", "bucket", "group_id"),
+    sqlite_with_rowid=False,
+)
+
+distincts = Table(
+    "distincts",
+    metadata,
+    Column("meter_id", BigInteger, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("group_id", BigInteger, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("first_time", BigInteger, nullable=False),
+    Column("last_time", BigInteger, nullable=False),
+    PrimaryKeyConstraint("meter_id", "level", "bucket", "group_id", "value"),
+    sqlite_with_rowid=False,
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("event_id", String(256), nullable=False),
+    Column("type", String(256), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("voided_ms", BigInteger),
+    UniqueConstraint("tenant_id", "source", "event_id", name="uq_events_key"),
+    Index("ix_events_type_time", "tenant_id", "type", "time_ms"),
+    Index("ix_events_subject_time", "tenant_id", "subject", "time_ms"),
+    Index("ix_events_time", "tenant_id", "time_ms"),
+)
+
+failures = Table(
+    "failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_failures_tenant", "tenant_id", "id"),
+)
