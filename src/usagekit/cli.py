@@ -32,17 +32,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", envvar="USAGEKIT_PORT")] = 8200,
     body_limit: Annotated[
-        int, typer.Option(help="Largest request body in bytes; larger ones get 413.",
-                          envvar="USAGEKIT_BODY_LIMIT")
+        int,
+        typer.Option(
+            help="Largest request body in bytes; larger ones get 413.", envvar="USAGEKIT_BODY_LIMIT"
+        ),
     ] = 1024 * 1024,
     rate_limit: Annotated[
-        float, typer.Option(help="Requests per second allowed per API key (429 beyond); 0 is off.",
-                            envvar="USAGEKIT_RATE_LIMIT")
+        float,
+        typer.Option(
+            help="Requests per second allowed per API key (429 beyond); 0 is off.",
+            envvar="USAGEKIT_RATE_LIMIT",
+        ),
     ] = 0.0,
     sqlite_synchronous: Annotated[
-        str, typer.Option(help="SQLite durability: FULL (fsync every commit) or NORMAL "
-                          "(survives a process crash, not a power cut).",
-                          envvar="USAGEKIT_SQLITE_SYNCHRONOUS")
+        str,
+        typer.Option(
+            help="SQLite durability: FULL (fsync every commit) or NORMAL "
+            "(survives a process crash, not a power cut).",
+            envvar="USAGEKIT_SQLITE_SYNCHRONOUS",
+        ),
     ] = "FULL",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -56,13 +64,16 @@ def serve(
     if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise typer.BadParameter("use FULL, NORMAL or EXTRA", param_hint="--sqlite-synchronous")
     settings = Settings(
-        db=db, body_limit=body_limit, rate_limit=rate_limit,
+        db=db,
+        body_limit=body_limit,
+        rate_limit=rate_limit,
         bootstrap_key=os.environ.get("USAGEKIT_BOOTSTRAP_KEY") or None,
         synchronous=sqlite_synchronous.upper(),
     )
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                server_header=False)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=log_level, server_header=False
+    )
 
 
 @app.command()

@@ -37,11 +37,16 @@ class Event:
             and self.data_json == data_json
         )
 
-
     def as_record(self) -> dict[str, Any]:
         """The record as a client would send it."""
-        return {"id": self.id, "source": self.source, "type": self.type, "subject": self.subject,
-                "time": format_time(self.time_ms), "data": self.data}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": format_time(self.time_ms),
+            "data": self.data,
+        }
 
 
 CONFLICT = "id already stored with different content; the original is kept"

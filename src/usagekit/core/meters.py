@@ -137,7 +137,8 @@ def validate_meter(
     """Build a Meter from user input, or raise InvalidMeter naming the field to fix."""
     if not SLUG.match(slug):
         raise InvalidMeter(
-            "slug: use 1-64 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit",
+            "slug: use 1-64 lowercase letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit",
             "slug",
         )
     if not event_type or len(event_type) > 256:
@@ -146,9 +147,13 @@ def validate_meter(
         agg = Aggregation(aggregation)
     except ValueError:
         allowed = ", ".join(a.value for a in Aggregation)
-        raise InvalidMeter(f"aggregation: {aggregation!r} is not one of {allowed}", "aggregation") from None
+        raise InvalidMeter(
+            f"aggregation: {aggregation!r} is not one of {allowed}", "aggregation"
+        ) from None
     if agg not in (Aggregation.COUNT, Aggregation.UNIQUE_COUNT) and not value_property:
-        raise InvalidMeter(f"value_property: required for aggregation {agg.value}", "value_property")
+        raise InvalidMeter(
+            f"value_property: required for aggregation {agg.value}", "value_property"
+        )
     if agg is Aggregation.COUNT:
         value_property = None
     if value_property is not None and not _valid_path(value_property):
@@ -159,11 +164,14 @@ def validate_meter(
     for name, path in dims.items():
         if name == "subject" or not DIMENSION.match(name):
             raise InvalidMeter(
-                f"dimensions: {name!r} is not a usable name (letters, digits, '_'; 'subject' is built in)",
+                f"dimensions: {name!r} is not a usable name "
+                "(letters, digits, '_'; 'subject' is built in)",
                 "dimensions",
             )
         if not isinstance(path, str) or not _valid_path(path):
-            raise InvalidMeter(f"dimensions: path for {name!r} must be a dotted path into data", "dimensions")
+            raise InvalidMeter(
+                f"dimensions: path for {name!r} must be a dotted path into data", "dimensions"
+            )
     return Meter(slug, event_type, agg, value_property, dims, unit, description)
 
 

@@ -44,7 +44,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise WindowError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris", "tz") from None
+        raise WindowError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris", "tz"
+        ) from None
 
 
 def _local(ms: int, tz: ZoneInfo) -> datetime:
@@ -148,7 +150,7 @@ def windows(
 
 @dataclass(frozen=True, slots=True)
 class Elementary:
-    """Disjoint intervals `bounds[k]..bounds[k+1]`; window i covers intervals runs[i][0]..runs[i][1]-1."""
+    """Disjoint intervals bounds[k]..bounds[k+1]; window i is intervals runs[i][0]..runs[i][1]-1."""
 
     bounds: list[int]
     runs: list[tuple[int, int]]

@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
-        opened = store or await run_in_threadpool(
-            Store.open, settings.db, synchronous=settings.synchronous
+        opened = (
+            store
+            if store is not None
+            else await run_in_threadpool(Store.open, settings.db, synchronous=settings.synchronous)
         )
         context = Context(settings, opened)
         made = await run_in_threadpool(context.admin.bootstrap, settings.bootstrap_key)
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
             msg = f"created tenant 'default' and admin key {key.id}: {shown}"
             log.warning(msg)
-            print(f"usagekit: {msg}", flush=True)  # noqa: T201 - shown once, by design
+            print(f"usagekit: {msg}", flush=True)
         await context.writer.start()
         app.state.ctx = context
         try:

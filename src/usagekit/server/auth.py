@@ -69,15 +69,24 @@ def require(need: Can) -> Callable[[Request], Awaitable[Principal]]:
         context = ctx(request)
         token = bearer(request.headers.get("authorization"))
         if token is None:
-            raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "missing API key: send 'Authorization: Bearer <key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         key = await context.authenticate(token)
         if key is None:
-            raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+            )
         wait = context.limiter.check(key.id)
         if wait > 0:
-            raise ApiError(429, f"rate limit of {context.settings.rate_limit:g} requests/s for this key exceeded; retry later",
-                           headers={"Retry-After": context.retry_after(wait)})
+            raise ApiError(
+                429,
+                f"rate limit of {context.settings.rate_limit:g} requests/s for this key "
+                "exceeded; retry later",
+                headers={"Retry-After": context.retry_after(wait)},
+            )
         principal = Principal(key)
         allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
         if need not in allowed:

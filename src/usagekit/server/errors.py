@@ -16,17 +16,30 @@ from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 log = logging.getLogger("usagekit.server")
 
 STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
-CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-         415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error",
-         503: "unavailable"}
+CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 class ApiError(Exception):
     """An error raised by a route with its HTTP status."""
 
     def __init__(
-        self, status: int, message: str, param: str | None = None, code: str | None = None,
+        self,
+        status: int,
+        message: str,
+        param: str | None = None,
+        code: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -41,8 +54,13 @@ def error_body(code: str, message: str, param: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "param": param}}
 
 
-def error_response(status: int, message: str, param: str | None = None,
-                   code: str | None = None, headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return JSON(error_body(code or CODES.get(status, "error"), message, param), status, headers)
 
 
@@ -61,11 +79,17 @@ def install(app: FastAPI) -> None:
         raw_loc = tuple(first.get("loc", ()))
         if raw_loc == ("body",) and first.get("type") in ("model_attributes_type", "dict_type"):
             return error_response(
-                400, "body: expected a JSON object; send it with Content-Type: application/json",
-                "body")
+                400,
+                "body: expected a JSON object; send it with Content-Type: application/json",
+                "body",
+            )
         loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
         param = ".".join(loc) or None
-        message = f"{param}: {first.get('msg', 'invalid')}" if param else first.get("msg", "invalid request")
+        message = (
+            f"{param}: {first.get('msg', 'invalid')}"
+            if param
+            else first.get("msg", "invalid request")
+        )
         return error_response(400, message, param)
 
     @app.exception_handler(StarletteHTTPException)

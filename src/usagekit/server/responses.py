@@ -15,8 +15,9 @@ from starlette.responses import Response, StreamingResponse
 class JSON(Response):
     media_type = "application/json"
 
-    def __init__(self, content: Any, status_code: int = 200,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(content, status_code, headers)
 
     def render(self, content: Any) -> bytes:

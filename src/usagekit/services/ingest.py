@@ -8,6 +8,7 @@ batching, and every reply is sent only after its records are committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,10 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BodyError(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})") from None
+        raise BodyError(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno} (char {exc.pos})"
+        ) from None
     if isinstance(doc, dict) and "events" in doc:
         doc = doc["events"]
         if not isinstance(doc, list):
@@ -48,7 +52,7 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
     elif isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
-        raise BodyError("body must be a JSON array of events, {\"events\": [...]}, or NDJSON")
+        raise BodyError('body must be a JSON array of events, {"events": [...]}, or NDJSON')
     return doc, []
 
 
@@ -63,7 +67,9 @@ def _parse_ndjson(body: bytes) -> tuple[list[Any], list[tuple[int, str, str]]]:
             records.append(orjson.loads(line))
         except orjson.JSONDecodeError as exc:
             text = line.decode("utf-8", "replace")
-            broken.append((index, text, f"line {lineno}: not valid JSON: {exc.msg} at column {exc.colno}"))
+            broken.append(
+                (index, text, f"line {lineno}: not valid JSON: {exc.msg} at column {exc.colno}")
+            )
             records.append(_BROKEN)
         index += 1
     return records, broken
@@ -107,8 +113,13 @@ def judge(
             good.append((index, parse_record(record)))
         except InvalidRecord as exc:
             rid = record.get("id") if isinstance(record, dict) else None
-            rejected.append({"index": index, "id": rid if isinstance(rid, str | int) else None,
-                             "error": str(exc)})
+            rejected.append(
+                {
+                    "index": index,
+                    "id": rid if isinstance(rid, str | int) else None,
+                    "error": str(exc),
+                }
+            )
             failures.append(NewFailure(str(exc), record, channel))
     return good, rejected, failures
 
@@ -135,10 +146,8 @@ class Writer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         self.executor.shutdown(wait=True)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -189,7 +198,10 @@ class Ingest:
         self.writer = writer
 
     async def ingest(
-        self, tenant_id: int, records: list[Any], broken: list[tuple[int, str, str]] | None = None,
+        self,
+        tenant_id: int,
+        records: list[Any],
+        broken: list[tuple[int, str, str]] | None = None,
         channel: str = "events",
     ) -> IngestResult:
         good, rejected, failures = judge(records, broken, channel)

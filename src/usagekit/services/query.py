@@ -96,20 +96,27 @@ def build_spec(
         else:
             clean.append((name, frozenset(values)))
     return QuerySpec(
-        start_ms, end_ms, gran, zone_info, agg_type, tuple(dict.fromkeys(group_by)), tuple(clean),
+        start_ms,
+        end_ms,
+        gran,
+        zone_info,
+        agg_type,
+        tuple(dict.fromkeys(group_by)),
+        tuple(clean),
         frozenset(subject_set) if subject_set is not None else None,
     )
 
 
 def resolve_range(
-    start: str | None, end: str | None, granularity: Granularity = Granularity.DAY,
+    start: str | None,
+    end: str | None,
+    granularity: Granularity = Granularity.DAY,
     tz: ZoneInfo | None = None,
 ) -> tuple[int, int]:
     """[from, to) in ms: `to` defaults to now, `from` to 30 days before, bucket-aligned."""
     end_ms = _time(end, "to") if end else int(time.time() * 1000)
     start_ms = (
-        _time(start, "from") if start
-        else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
+        _time(start, "from") if start else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
     )
     if end_ms <= start_ms:
         raise InvalidInput("'to' must be after 'from'", "to")
@@ -134,7 +141,10 @@ class Query:
 
     def series(self, meter: Meter, spec: QuerySpec) -> list[Point]:
         """One point per bucket (and group), empty buckets included."""
-        spans = buckets(spec.start, spec.end, spec.granularity, spec.tz)
+        try:
+            spans = buckets(spec.start, spec.end, spec.granularity, spec.tz)
+        except WindowError as exc:
+            raise InvalidInput(str(exc), exc.param) from None
         wins = windows(spans, spec.aggregation_type, spec.tz)
         values = self._values(meter, spec, wins)
         points = []
@@ -165,13 +175,19 @@ class Query:
                 merged = window_cells(cells, elem.runs)
                 out[group] = [value_of(c, meter.aggregation) for c in merged]
         if not spec.group_by and () not in out:
-            empty = value_of(None, meter.aggregation) if meter.aggregation is not Aggregation.UNIQUE_COUNT else 0
+            empty = (
+                value_of(None, meter.aggregation)
+                if meter.aggregation is not Aggregation.UNIQUE_COUNT
+                else 0
+            )
             out[()] = [empty] * len(wins)
         return out
 
     # -- groups ---------------------------------------------------------------------------
 
-    def _projector(self, meter: Meter, spec: QuerySpec) -> tuple[dict[int, Group], list[int] | None]:
+    def _projector(
+        self, meter: Meter, spec: QuerySpec
+    ) -> tuple[dict[int, Group], list[int] | None]:
         """Group id -> projected group, for the groups that pass the filters."""
         names = meter.dimension_names
         position = {n: i for i, n in enumerate(names)}
@@ -282,9 +298,9 @@ class Query:
             for _, ev in self._raw(meter, spec, lo, hi):
                 k = elem.index_of(ev.time_ms)
                 group = self._event_group(meter, spec, ev)
-                value = meter.distinct_value(ev)
-                if k >= 0 and group is not None and value is not None:
-                    presence[group][value].add(k)
+                seen = meter.distinct_value(ev)
+                if k >= 0 and group is not None and seen is not None:
+                    presence[group][seen].add(k)
         return presence
 
 

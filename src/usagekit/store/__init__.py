@@ -61,7 +61,7 @@ class Store:
         )
         count = 0
         for tid in tenant_ids:
-            for meter in self.meters.list(tid):
+            for meter in self.meters.for_tenant(tid):
                 with self.events.writer.begin() as conn:
                     self.events.recompute(conn, meter, 0, FAR_FUTURE)
                 count += 1

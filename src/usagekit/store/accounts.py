@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, insert, select, update
+from typing import Any
+
+from sqlalchemy import Engine, Row, Select, func, insert, select, update
 
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.store.schema import api_keys, tenants
@@ -64,7 +66,7 @@ class Accounts:
         assert found is not None
         return found
 
-    def _select(self):  # type: ignore[no-untyped-def]
+    def _select(self) -> Select[Any]:
         return select(api_keys, tenants.c.name.label("tenant_name")).join(
             tenants, tenants.c.id == api_keys.c.tenant_id
         )
@@ -89,9 +91,9 @@ class Accounts:
     def list_keys(self, tenant_id: int) -> list[ApiKey]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                self._select().where(api_keys.c.tenant_id == tenant_id).order_by(
-                    api_keys.c.created_ms, api_keys.c.id
-                )
+                self._select()
+                .where(api_keys.c.tenant_id == tenant_id)
+                .order_by(api_keys.c.created_ms, api_keys.c.id)
             ).all()
         return [_key(r) for r in rows]
 
@@ -113,7 +115,7 @@ class Accounts:
             return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
 
 
-def _key(row) -> ApiKey:  # type: ignore[no-untyped-def]
+def _key(row: Row[Any]) -> ApiKey:
     return ApiKey(
         id=row.id,
         tenant_id=row.tenant_id,

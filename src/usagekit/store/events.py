@@ -73,8 +73,19 @@ class Events:
             stored: list[tuple[int, Event]] = []
             for ev in fresh:
                 seq += 1
-                rows.append((seq, batch.tenant_id, ev.source, ev.id, ev.type, ev.subject,
-                             ev.time_ms, ev.data_json, received))
+                rows.append(
+                    (
+                        seq,
+                        batch.tenant_id,
+                        ev.source,
+                        ev.id,
+                        ev.type,
+                        ev.subject,
+                        ev.time_ms,
+                        ev.data_json,
+                        received,
+                    )
+                )
                 stored.append((seq, ev))
             if rows:
                 conn.exec_driver_sql(self._insert, rows)
@@ -84,13 +95,23 @@ class Events:
             outcome.accepted = len(rows)
             by_index = dict(batch.events)
             fail_rows += [
-                {"tenant_id": batch.tenant_id, "received_ms": received, "channel": batch.channel,
-                 "error": CONFLICT, "record": orjson.dumps(by_index[i].as_record()).decode()}
+                {
+                    "tenant_id": batch.tenant_id,
+                    "received_ms": received,
+                    "channel": batch.channel,
+                    "error": CONFLICT,
+                    "record": orjson.dumps(by_index[i].as_record()).decode(),
+                }
                 for i, _ in (outcome.conflicts if batch.keep_conflicts else ())
             ]
             fail_rows += [
-                {"tenant_id": batch.tenant_id, "received_ms": received, "channel": f.channel,
-                 "error": f.error, "record": orjson.dumps(f.record).decode()}
+                {
+                    "tenant_id": batch.tenant_id,
+                    "received_ms": received,
+                    "channel": f.channel,
+                    "error": f.error,
+                    "record": orjson.dumps(f.record).decode(),
+                }
                 for f in batch.failures
             ]
             outcomes.append(outcome)
@@ -134,7 +155,7 @@ class Events:
                 outcome.conflicts.append((index, ev.id))
         return fresh
 
-    def list(
+    def page(
         self,
         tenant_id: int,
         *,
@@ -164,8 +185,17 @@ class Events:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(*order).limit(limit)).all()
         return [
-            StoredEvent(r.seq, r.event_id, r.source, r.type, r.subject, r.time_ms,
-                        orjson.loads(r.data), r.received_ms, r.voided_ms)
+            StoredEvent(
+                r.seq,
+                r.event_id,
+                r.source,
+                r.type,
+                r.subject,
+                r.time_ms,
+                orjson.loads(r.data),
+                r.received_ms,
+                r.voided_ms,
+            )
             for r in rows
         ]
 
@@ -176,8 +206,9 @@ class Events:
         e = events.c
         after: tuple[int, int] | None = None
         while True:
-            query = select(e.event_id, e.source, e.type, e.subject, e.time_ms, e.data,
-                           e.voided_ms, e.seq).where(e.tenant_id == tenant_id)
+            query = select(
+                e.event_id, e.source, e.type, e.subject, e.time_ms, e.data, e.voided_ms, e.seq
+            ).where(e.tenant_id == tenant_id)
             if lo is not None:
                 query = query.where(e.time_ms >= lo)
             if hi is not None:
@@ -207,8 +238,11 @@ class Events:
         after = (lo - 1, 2**62)
         while True:
             query = select(e.seq, e.event_id, e.source, e.type, e.subject, e.time_ms, e.data).where(
-                e.tenant_id == tenant_id, e.type == type_, e.time_ms < hi,
-                tuple_(e.time_ms, e.seq) > tuple_(*after), e.voided_ms.is_(None),
+                e.tenant_id == tenant_id,
+                e.type == type_,
+                e.time_ms < hi,
+                tuple_(e.time_ms, e.seq) > tuple_(*after),
+                e.voided_ms.is_(None),
             )
             if subjects is not None:
                 query = query.where(e.subject.in_(list(subjects)))
@@ -245,8 +279,10 @@ class Events:
                 for part in chunks(list(dict.fromkeys(ids)), 500):
                     found += conn.execute(
                         select(e.event_id, e.type, e.time_ms).where(
-                            e.tenant_id == tenant_id, e.source == source,
-                            e.event_id.in_(part), e.voided_ms.is_(None),
+                            e.tenant_id == tenant_id,
+                            e.source == source,
+                            e.event_id.in_(part),
+                            e.voided_ms.is_(None),
                         )
                     ).all()
                 if not found:
@@ -254,9 +290,9 @@ class Events:
                 stamp = now_ms()
                 for part in chunks([f[0] for f in found], 500):
                     conn.execute(
-                        update(events).where(
-                            e.tenant_id == tenant_id, e.source == source, e.event_id.in_(part)
-                        ).values(voided_ms=stamp)
+                        update(events)
+                        .where(e.tenant_id == tenant_id, e.source == source, e.event_id.in_(part))
+                        .values(voided_ms=stamp)
                     )
                 days: dict[str, set[int]] = {}
                 for _, typ, t in found:
@@ -286,4 +322,3 @@ class Events:
                 )
             ).scalar_one()
         return {"stored": int(stored), "failed": int(failed)}
-

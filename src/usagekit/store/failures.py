@@ -13,8 +13,12 @@ class Failures:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def list(
-        self, tenant_id: int, *, after_id: int | None = None, limit: int = 100,
+    def page(
+        self,
+        tenant_id: int,
+        *,
+        after_id: int | None = None,
+        limit: int = 100,
         channel: str | None = None,
     ) -> list[Failure]:
         """Newest first; `after_id` is the last id of the previous page."""

@@ -50,11 +50,13 @@ class Meters:
         row = conn.execute(select(meters).where(meters.c.id == mid)).one()
         return meter_from_row(row)
 
-    def list(self, tenant_id: int) -> list[Meter]:
+    def for_tenant(self, tenant_id: int) -> list[Meter]:
         with self.engine.connect() as conn:
             return self.list_in(conn, tenant_id)
 
-    def list_in(self, conn: Connection, tenant_id: int, types: set[str] | None = None) -> list[Meter]:
+    def list_in(
+        self, conn: Connection, tenant_id: int, types: set[str] | None = None
+    ) -> list[Meter]:
         query = select(meters).where(meters.c.tenant_id == tenant_id)
         if types is not None:
             query = query.where(meters.c.event_type.in_(sorted(types)))

@@ -62,8 +62,11 @@ class Rollups:
         missing = [k for k in keys if k not in self._groups]
         if missing:
             conn.exec_driver_sql(
-                self._sql("INSERT INTO meter_groups (meter_id, key) VALUES ({p}) "
-                          "ON CONFLICT (meter_id, key) DO NOTHING", 2),
+                self._sql(
+                    "INSERT INTO meter_groups (meter_id, key) VALUES ({p}) "
+                    "ON CONFLICT (meter_id, key) DO NOTHING",
+                    2,
+                ),
                 missing,
             )
             by_meter: dict[int, list[str]] = {}
@@ -90,8 +93,22 @@ class Rollups:
             rows = []
             for (mid, level, bucket, group), c in deltas.cells.items():
                 units, nanos = split(c.nanos)
-                rows.append((mid, level, bucket, ids[(mid, group)], c.count, units, nanos,
-                             c.min, c.max, c.last_time, c.last_seq, c.last))
+                rows.append(
+                    (
+                        mid,
+                        level,
+                        bucket,
+                        ids[(mid, group)],
+                        c.count,
+                        units,
+                        nanos,
+                        c.min,
+                        c.max,
+                        c.last_time,
+                        c.last_seq,
+                        c.last,
+                    )
+                )
             conn.exec_driver_sql(self._sql(_UPSERT_CELL, 12), rows)
         if deltas.distinct:
             drows = [
@@ -128,21 +145,25 @@ class Rollups:
             where_groups = f" AND r.group_id IN ({', '.join([self.mark] * len(group_ids))})"
         with self.engine.connect() as conn:
             for part in chunks(pieces, 400):
-                values = ", ".join([f"({self.mark}, {self.mark}, {self.mark}, {self.mark})"] * len(part))
+                values = ", ".join(
+                    [f"({self.mark}, {self.mark}, {self.mark}, {self.mark})"] * len(part)
+                )
                 params = [v for piece in part for v in piece] + [meter_id]
                 params += list(group_ids or ())
                 head = f"WITH pieces(idx, level, lo, hi) AS (VALUES {values}) "
                 join_on = (
                     f"FROM pieces p JOIN rollups r ON r.meter_id = {self.mark} "
-                    "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi"
-                    + where_groups
+                    "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi" + where_groups
                 )
                 sql = (
                     head + "SELECT p.idx, r.group_id, SUM(r.count), SUM(r.sum_units), "
                     "SUM(r.sum_nanos), MIN(r.min_value), MAX(r.max_value) "
-                    + join_on + " GROUP BY p.idx, r.group_id"
+                    + join_on
+                    + " GROUP BY p.idx, r.group_id"
                 )
-                for idx, gid, count, units, nanos, mn, mx in conn.exec_driver_sql(sql, tuple(params)):
+                for idx, gid, count, units, nanos, mn, mx in conn.exec_driver_sql(
+                    sql, tuple(params)
+                ):
                     cell = out.get((idx, gid))
                     add = Cell(int(count), join(int(units), int(nanos)), mn, mx)
                     if cell is None:
@@ -151,8 +172,10 @@ class Rollups:
                         cell.merge(add)
                 if latest:
                     sql = (
-                        head + "SELECT p.idx, r.group_id, r.last_time, r.last_seq, r.last_value "
-                        + join_on + " AND r.last_value IS NOT NULL"
+                        head
+                        + "SELECT p.idx, r.group_id, r.last_time, r.last_seq, r.last_value "
+                        + join_on
+                        + " AND r.last_value IS NOT NULL"
                     )
                     for idx, gid, lt, ls, lv in conn.exec_driver_sql(sql, tuple(params)):
                         out[(idx, gid)].merge(Cell(0, 0, None, None, lt, ls, lv))

@@ -23,9 +23,16 @@ def tenant_json(t: Tenant) -> dict[str, Any]:
 
 
 def key_json(k: ApiKey) -> dict[str, Any]:
-    return {"id": k.id, "tenant": k.tenant_name, "role": k.role.value, "subject": k.subject,
-            "name": k.name, "prefix": k.prefix, "created": format_time(k.created_ms),
-            "revoked": iso(k.revoked_ms)}
+    return {
+        "id": k.id,
+        "tenant": k.tenant_name,
+        "role": k.role.value,
+        "subject": k.subject,
+        "name": k.name,
+        "prefix": k.prefix,
+        "created": format_time(k.created_ms),
+        "revoked": iso(k.revoked_ms),
+    }
 
 
 @router.post("/v1/tenants", status_code=201, response_model=TenantOut)
@@ -54,17 +61,22 @@ async def create_key(
     context = ctx(request)
     name = body.tenant or who.key.tenant_name
     if name != who.key.tenant_name and not who.is_superadmin:
-        raise ApiError(403, "only admin keys of tenant 'default' create keys for other tenants",
-                       "tenant")
+        raise ApiError(
+            403, "only admin keys of tenant 'default' create keys for other tenants", "tenant"
+        )
     tenant = await blocking(context.admin.tenant, name)
     key, secret = await context.writer.run(
-        lambda: context.admin.create_key(tenant, Role(body.role), subject=body.subject, name=body.name)
+        lambda: context.admin.create_key(
+            tenant, Role(body.role), subject=body.subject, name=body.name
+        )
     )
     return JSON({**key_json(key), "key": secret}, 201)
 
 
 @router.get("/v1/keys", response_model=list[KeyOut])
-async def list_keys(request: Request, who: Annotated[Principal, Depends(require(Can.MANAGE))]) -> Response:
+async def list_keys(
+    request: Request, who: Annotated[Principal, Depends(require(Can.MANAGE))]
+) -> Response:
     keys = await blocking(ctx(request).store.accounts.list_keys, who.tenant_id)
     return JSON([key_json(k) for k in keys])
 

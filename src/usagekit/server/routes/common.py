@@ -31,7 +31,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _too_big(size: int, limit: int) -> str:
-    return f"body of {size} bytes is over the {limit}-byte limit; nothing was stored, send smaller batches"
+    return (
+        f"body of {size} bytes is over the {limit}-byte limit; "
+        "nothing was stored, send smaller batches"
+    )
 
 
 def encode_cursor(*parts: int) -> str:

@@ -24,20 +24,34 @@ _BODY_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"oneOf": [
-                {"type": "array", "items": _EVENT},
-                {"type": "object", "required": ["events"],
-                 "properties": {"events": {"type": "array", "items": _EVENT}}},
-            ]}},
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "array", "items": _EVENT},
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {"events": {"type": "array", "items": _EVENT}},
+                        },
+                    ]
+                }
+            },
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     }
 }
 
 
-@router.post("", status_code=202, response_model=IngestOut, openapi_extra=_BODY_DOC,
-             responses={400: {"description": "body is not JSON"}, 413: {"description": "body too large"}})
-async def send_events(request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]) -> Response:
+@router.post(
+    "",
+    status_code=202,
+    response_model=IngestOut,
+    openapi_extra=_BODY_DOC,
+    responses={400: {"description": "body is not JSON"}, 413: {"description": "body too large"}},
+)
+async def send_events(
+    request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]
+) -> Response:
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
     body = await read_body(request, context.settings.body_limit)
@@ -59,9 +73,17 @@ def time_param(value: str | None, param: str) -> int | None:
 
 
 def event_json(e: StoredEvent) -> dict[str, Any]:
-    return {"id": e.id, "source": e.source, "type": e.type, "subject": e.subject,
-            "time": format_time(e.time_ms), "data": e.data, "received": format_time(e.received_ms),
-            "voided": e.voided_ms is not None, "voided_at": iso(e.voided_ms)}
+    return {
+        "id": e.id,
+        "source": e.source,
+        "type": e.type,
+        "subject": e.subject,
+        "time": format_time(e.time_ms),
+        "data": e.data,
+        "received": format_time(e.received_ms),
+        "voided": e.voided_ms is not None,
+        "voided_at": iso(e.voided_ms),
+    }
 
 
 @router.get("", response_model=EventPage)
@@ -83,9 +105,14 @@ async def list_events(
         subject = scope
     after = decode_cursor(cursor, 2) if cursor else None
     rows = await blocking(
-        ctx(request).store.events.list, who.tenant_id, lo=time_param(from_, "from"),
-        hi=time_param(to, "to"), type_=type, subject=subject,
-        after=(after[0], after[1]) if after else None, limit=limit + 1,
+        ctx(request).store.events.page,
+        who.tenant_id,
+        lo=time_param(from_, "from"),
+        hi=time_param(to, "to"),
+        type_=type,
+        subject=subject,
+        after=(after[0], after[1]) if after else None,
+        limit=limit + 1,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -126,4 +153,3 @@ async def void_events(
         context.store.events.void, who.tenant_id, body.source, body.ids
     )
     return JSON({"voided": voided, "not_found": missing})
-

@@ -20,8 +20,13 @@ router = APIRouter(prefix="/v1/failures", tags=["failures"])
 
 
 def failure_json(f: Failure) -> dict[str, Any]:
-    return {"id": f.id, "received": format_time(f.received_ms), "channel": f.channel,
-            "error": f.error, "record": f.record}
+    return {
+        "id": f.id,
+        "received": format_time(f.received_ms),
+        "channel": f.channel,
+        "error": f.error,
+        "record": f.record,
+    }
 
 
 @router.get("", response_model=FailurePage)
@@ -34,12 +39,21 @@ async def list_failures(
 ) -> Response:
     """Failures, newest first, each with the record verbatim and its error."""
     after = decode_cursor(cursor, 1)[0] if cursor else None
-    rows = await blocking(ctx(request).store.failures.list, who.tenant_id, after_id=after,
-                          limit=limit + 1, channel=channel)
+    rows = await blocking(
+        ctx(request).store.failures.page,
+        who.tenant_id,
+        after_id=after,
+        limit=limit + 1,
+        channel=channel,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    return JSON({"data": [failure_json(f) for f in rows],
-                 "next_cursor": encode_cursor(rows[-1].id) if more else None})
+    return JSON(
+        {
+            "data": [failure_json(f) for f in rows],
+            "next_cursor": encode_cursor(rows[-1].id) if more else None,
+        }
+    )
 
 
 async def failure_or_404(request: Request, tenant_id: int, failure_id: int) -> Failure:
@@ -68,8 +82,13 @@ async def retry_failure(
     """
     context = ctx(request)
     failure = await failure_or_404(request, who.tenant_id, failure_id)
-    result: dict[str, Any] = {"accepted": 0, "duplicates": 0, "conflicts": 0, "rejected": [],
-                              "conflicting": []}
+    result: dict[str, Any] = {
+        "accepted": 0,
+        "duplicates": 0,
+        "conflicts": 0,
+        "rejected": [],
+        "conflicting": [],
+    }
     try:
         event = parse_record(failure.record)
     except InvalidRecord as exc:
@@ -78,11 +97,13 @@ async def retry_failure(
     outcome = await context.writer.submit(
         TenantBatch(who.tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)
     )
-    result.update(accepted=outcome.accepted, duplicates=outcome.duplicates,
-                  conflicts=len(outcome.conflicts))
+    result.update(
+        accepted=outcome.accepted, duplicates=outcome.duplicates, conflicts=len(outcome.conflicts)
+    )
     if outcome.conflicts:
-        result["conflicting"] = [{"index": 0, "id": event.id,
-                                  "error": "id still stored with different content"}]
+        result["conflicting"] = [
+            {"index": 0, "id": event.id, "error": "id still stored with different content"}
+        ]
         return JSON({"cleared": False, "result": result})
     await context.writer.run(context.store.failures.delete, who.tenant_id, [failure_id])
     return JSON({"cleared": True, "result": result})

@@ -35,8 +35,15 @@ async def create_meter(
 ) -> Response:
     """Define a meter; it covers events already stored too (backfilled from raw events)."""
     try:
-        meter = validate_meter(body.slug, body.event_type, body.aggregation, body.value_property,
-                               body.dimensions, body.unit, body.description)
+        meter = validate_meter(
+            body.slug,
+            body.event_type,
+            body.aggregation,
+            body.value_property,
+            body.dimensions,
+            body.unit,
+            body.description,
+        )
     except InvalidMeter as exc:
         raise ApiError(400, str(exc), exc.param) from None
     context = ctx(request)
@@ -48,8 +55,10 @@ async def create_meter(
 
 
 @router.get("/v1/meters", response_model=list[MeterOut])
-async def list_meters(request: Request, who: Annotated[Principal, Depends(require(Can.READ))]) -> Response:
-    meters = await blocking(ctx(request).store.meters.list, who.tenant_id)
+async def list_meters(
+    request: Request, who: Annotated[Principal, Depends(require(Can.READ))]
+) -> Response:
+    meters = await blocking(ctx(request).store.meters.for_tenant, who.tenant_id)
     return JSON([m.as_dict() for m in meters])
 
 
@@ -89,8 +98,11 @@ def scoped_subjects(who: Principal, subjects: list[str] | None) -> list[str] | N
     return [scope]
 
 
-@router.get("/v1/meters/{slug}/query", response_model=QueryOut,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/v1/meters/{slug}/query",
+    response_model=QueryOut,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def query_meter(
     request: Request,
     slug: str,
@@ -106,25 +118,55 @@ async def query_meter(
 ) -> Response:
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
     meter = await meter_or_404(request, who.tenant_id, slug)
-    spec = build_spec(meter, from_, to, granularity, tz, aggregation_type, group_by or [],
-                      filters_of(request), scoped_subjects(who, subject))
+    spec = build_spec(
+        meter,
+        from_,
+        to,
+        granularity,
+        tz,
+        aggregation_type,
+        group_by or [],
+        filters_of(request),
+        scoped_subjects(who, subject),
+    )
     points = await blocking(ctx(request).query.series, meter, spec)
     rows = [
-        {"start": format_local(p.start, spec.tz), "end": format_local(p.end, spec.tz),
-         "group": p.group, "value": p.value}
+        {
+            "start": format_local(p.start, spec.tz),
+            "end": format_local(p.end, spec.tz),
+            "group": p.group,
+            "value": p.value,
+        }
         for p in points
     ]
     if wants_csv(request.headers.get("accept"), format):
         names = list(spec.group_by)
-        csv_rows = ([r["start"], r["end"], *(r["group"][n] for n in names), r["value"]] for r in rows)
+        csv_rows = (
+            [
+                format_local(p.start, spec.tz),
+                format_local(p.end, spec.tz),
+                *(p.group[n] for n in names),
+                p.value,
+            ]
+            for p in points
+        )
         return stream_csv(csv_lines(["start", "end", *names, "value"], csv_rows), f"{slug}.csv")
-    return JSON({"meter": slug, "granularity": spec.granularity.value, "tz": tz,
-                 "aggregation_type": aggregation_type, "from": format_local(spec.start, spec.tz),
-                 "to": format_local(spec.end, spec.tz), "data": rows})
+    return JSON(
+        {
+            "meter": slug,
+            "granularity": spec.granularity.value,
+            "tz": tz,
+            "aggregation_type": aggregation_type,
+            "from": format_local(spec.start, spec.tz),
+            "to": format_local(spec.end, spec.tz),
+            "data": rows,
+        }
+    )
 
 
-@router.get("/v1/usage/summary", response_model=SummaryOut,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/v1/usage/summary", response_model=SummaryOut, responses={200: {"content": {"text/csv": {}}}}
+)
 async def usage_summary(
     request: Request,
     who: Annotated[Principal, Depends(require(Can.READ))],
@@ -136,17 +178,18 @@ async def usage_summary(
 ) -> Response:
     """One total per meter (and group) over [from, to)."""
     context = ctx(request)
-    meters = await blocking(context.store.meters.list, who.tenant_id)
+    meters = await blocking(context.store.meters.for_tenant, who.tenant_id)
     subjects = scoped_subjects(who, subject)
     start, end = resolve_range(from_, to)
     data: list[dict[str, Any]] = []
     for meter in meters:
         wanted = [g for g in group_by or [] if g == "subject" or g in meter.dimensions]
-        spec = build_spec(meter, str(start), str(end), "day", "UTC", "incremental", wanted, None,
-                          subjects)
+        spec = build_spec(
+            meter, str(start), str(end), "day", "UTC", "incremental", wanted, None, subjects
+        )
         totals = await blocking(context.query.total, meter, spec)
         for group, value in sorted(totals.items(), key=lambda kv: [str(v) for v in kv[0]]):
-            labels: dict[str, str | None] = {g: None for g in group_by or []}
+            labels: dict[str, str | None] = dict.fromkeys(group_by or [])
             labels.update(zip(wanted, group, strict=True))
             data.append({"meter": meter.slug, "unit": meter.unit, "group": labels, "value": value})
     if wants_csv(request.headers.get("accept"), format):

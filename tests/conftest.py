@@ -1,0 +1,92 @@
+"""Fixtures: one store fixture over every backend (real SQLite files, real PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from usagekit.server.app import create_app
+from usagekit.server.settings import Settings
+from usagekit.store import Store
+from usagekit.store.schema import metadata
+
+PG_URL = os.environ.get("USAGEKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_KEY = "uk_test_admin_key_0123456789"
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A private schema in the test database for this session, dropped at the end."""
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+    schema = f"uk_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield schema
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def pg_url(schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, empty database URL of each backend."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("db") / "usagekit.db")
+    schema: str = request.getfixturevalue("pg_schema")
+    store = Store.open(pg_url(schema))
+    with store.engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
+    store.close()
+    return pg_url(schema)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    opened = Store.open(db_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(db=db_url, bootstrap_key=ADMIN_KEY, key_cache_seconds=0)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app in-process, with the admin key of tenant 'default' already sent."""
+    with TestClient(create_app(settings)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        yield test_client
+
+
+def new_tenant_key(client: TestClient, name: str, role: str = "admin", **extra: str) -> str:
+    """Create a tenant (if needed) and a key for it; returns the secret."""
+    client.post("/v1/tenants", json={"name": name})
+    reply = client.post("/v1/keys", json={"tenant": name, "role": role, **extra})
+    assert reply.status_code == 201, reply.text
+    secret: str = reply.json()["key"]
+    return secret
