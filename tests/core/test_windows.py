@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from usagekit.core.windows import (
     DAY,
     HOUR,
-    MINUTE,
+    QUARTER,
     RAW,
     Edge,
     Granularity,
@@ -130,7 +130,7 @@ def test_decompose_tiles_with_aligned_pieces(a: int, b: int) -> None:
         if level != RAW:
             assert p_lo % level == 0 and p_hi % level == 0
         else:
-            assert p_hi - p_lo < 2 * MINUTE
+            assert p_hi - p_lo < 2 * QUARTER
     assert cursor == hi
 
 

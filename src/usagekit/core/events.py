@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 MAX_ID_LEN = 256
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 MAX_TIME_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 # CloudEvents attributes we accept and do not keep.
 _IGNORED = frozenset({"specversion", "datacontenttype", "dataschema"})
 _KNOWN = frozenset({"id", "source", "type", "subject", "time", "data"}) | _IGNORED
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """One usage record after validation; `data_json` is canonical (sorted keys)."""
 
@@ -83,8 +84,7 @@ def parse_time(value: object, field: str = "time") -> int:
 
 def _datetime_ms(dt: datetime) -> int:
     # Integer arithmetic: timestamp() rounds through a float.
-    delta = dt - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return (dt - EPOCH) // _MS
 
 
 def _kind(value: object) -> str:
@@ -95,40 +95,42 @@ def _kind(value: object) -> str:
     )
 
 
-def _text(record: dict[str, Any], field: str, default: str | None = None) -> str:
-    value = record.get(field, default)
+def _text(value: object, field: str) -> str:
+    if type(value) is str and 0 < len(value) <= MAX_ID_LEN:
+        return value
     if value is None:
         raise InvalidRecord(f"{field}: required")
     if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
+        return _text(str(value), field)
     if not isinstance(value, str):
         raise InvalidRecord(f"{field}: expected a string, got {_kind(value)}")
     if not value:
         raise InvalidRecord(f"{field}: must not be empty")
-    if len(value) > MAX_ID_LEN:
-        raise InvalidRecord(f"{field}: longer than {MAX_ID_LEN} characters")
-    return value
+    raise InvalidRecord(f"{field}: longer than {MAX_ID_LEN} characters")
 
 
 def parse_record(record: object) -> Event:
     """Validate one incoming record; raise InvalidRecord naming the first problem."""
-    if not isinstance(record, dict):
+    if type(record) is not dict:
         raise InvalidRecord(f"record: expected an object, got {_kind(record)}")
-    unknown = record.keys() - _KNOWN
-    if unknown:
-        names = ", ".join(sorted(unknown)[:5])
+    if not record.keys() <= _KNOWN:
+        names = ", ".join(sorted(record.keys() - _KNOWN)[:5])
         raise InvalidRecord(f"unknown field(s) {names}: put custom fields inside data")
-    event_id = _text(record, "id")
-    event_type = _text(record, "type")
-    subject = _text(record, "subject")
-    source = _text(record, "source", "default")
-    if "time" not in record:
+    event_id = _text(record.get("id"), "id")
+    event_type = _text(record.get("type"), "type")
+    subject = _text(record.get("subject"), "subject")
+    source = _text(record.get("source", "default"), "source")
+    raw_time = record.get("time")
+    if type(raw_time) is int and 0 <= raw_time <= MAX_TIME_MS:
+        time_ms = raw_time
+    elif raw_time is None:
         raise InvalidRecord("time: required")
-    time_ms = parse_time(record["time"])
+    else:
+        time_ms = parse_time(raw_time)
     data = record.get("data")
     if data is None:
         data = {}
-    elif not isinstance(data, dict):
+    elif type(data) is not dict:
         raise InvalidRecord(f"data: expected an object, got {_kind(data)}")
     data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
     return Event(event_id, source, event_type, subject, time_ms, data, data_json)

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from usagekit.core.events import Event
-from usagekit.core.numbers import NotANumber, to_nanos
+from usagekit.core.numbers import NANO, NotANumber, to_nanos
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 DIMENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
@@ -90,6 +90,15 @@ class Meter:
         """This event's dimension values, in dimension_names order."""
         return [dimension_text(lookup(event.data, p)) for p in self._dim_paths]
 
+    def dimension_tuple(self, event: Event) -> tuple[str | None, ...]:
+        """dimension_values as a tuple, with a fast path for top-level string properties."""
+        data = event.data
+        out = []
+        for path in self._dim_paths:
+            value = data.get(path[0]) if len(path) == 1 else lookup(data, path)
+            out.append(value if value is None or type(value) is str else dimension_text(value))
+        return tuple(out)
+
     def group_key(self, event: Event) -> str:
         """Canonical JSON list of this event's dimension values (the rollup group)."""
         if not self._dim_paths:
@@ -98,7 +107,10 @@ class Meter:
 
     def numeric(self, event: Event) -> tuple[int, float] | None:
         """(nano-units, float) of the value property, or None when missing or not numeric."""
-        raw = lookup(event.data, self._value_path)
+        path = self._value_path
+        raw = event.data.get(path[0]) if len(path) == 1 else lookup(event.data, path)
+        if type(raw) is int and -(2**62) < raw < 2**62:
+            return raw * NANO, float(raw)
         if raw is None:
             return None
         try:

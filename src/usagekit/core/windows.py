@@ -14,10 +14,12 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTE = 60_000
+QUARTER = 15 * MINUTE
 HOUR = 3_600_000
 DAY = 86_400_000
-# Rollup levels, largest first; RAW means "read raw events".
-ROLLUP_LEVELS = (DAY, HOUR, MINUTE)
+# Rollup levels, largest first; RAW means "read raw events". Every current IANA
+# offset is a multiple of 15 minutes, so local hours and days are whole quarters.
+ROLLUP_LEVELS = (DAY, HOUR, QUARTER)
 DISTINCT_LEVELS = (DAY, HOUR)
 RAW = 0
 MAX_BUCKETS = 20_000

@@ -239,7 +239,7 @@ class Query:
             for (k, gid), cell in self.store.rollups.cells(meter.id, pieces, gids, latest).items():
                 if gid in proj:
                     add(proj[gid], k, cell)
-        for lo, hi in raw_ranges:
+        for lo, hi in merge_ranges(raw_ranges):
             for seq, ev in self._raw(meter, spec, lo, hi):
                 k = elem.index_of(ev.time_ms)
                 group = self._event_group(meter, spec, ev)
@@ -294,7 +294,7 @@ class Query:
                             or (edge is Edge.PREFIX and first < threshold)
                         ):
                             presence[proj[gid]][value].add(k)
-        for lo, hi in raw_ranges:
+        for lo, hi in merge_ranges(raw_ranges):
             for _, ev in self._raw(meter, spec, lo, hi):
                 k = elem.index_of(ev.time_ms)
                 group = self._event_group(meter, spec, ev)
@@ -306,3 +306,14 @@ class Query:
 
 def _sort_key(group: Group) -> tuple[tuple[int, str], ...]:
     return tuple((1, "") if v is None else (0, v) for v in group)
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join touching or overlapping [lo, hi) ranges, so raw events are read in few queries."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out

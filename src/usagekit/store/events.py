@@ -21,7 +21,7 @@ from usagekit.store.util import chunks, now_ms
 
 _INSERT = (
     "INSERT INTO events (seq, tenant_id, source, event_id, type, subject, time_ms, data, "
-    "received_ms) VALUES ({p})"
+    "received_ms) VALUES ({p}) ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
 )
 PAGE = 5_000
 
@@ -68,10 +68,9 @@ class Events:
         fail_rows: list[dict[str, Any]] = []
         for batch in batches:
             outcome = BatchOutcome()
-            fresh = self._fresh(conn, batch, outcome)
+            firsts, repeats = _split_repeats(batch.events)
             rows = []
-            stored: list[tuple[int, Event]] = []
-            for ev in fresh:
+            for _, ev in firsts:
                 seq += 1
                 rows.append(
                     (
@@ -86,32 +85,28 @@ class Events:
                         received,
                     )
                 )
-                stored.append((seq, ev))
-            if rows:
-                conn.exec_driver_sql(self._insert, rows)
-                types = {ev.type for ev in fresh}
+            stored, skipped = self._insert_new(conn, rows, firsts)
+            if stored:
+                types = {ev.type for _, ev in stored}
                 meters = self.meters.list_in(conn, batch.tenant_id, types)
                 self.rollups.apply(conn, rollup.compute(meters, stored))
-            outcome.accepted = len(rows)
+            outcome.accepted = len(stored)
+            kept = self._kept(conn, batch.tenant_id, [ev for _, ev in skipped])
+            for index, ev in skipped:
+                _judge_repeat(outcome, index, ev, kept[(ev.source, ev.id)])
+            for index, ev, first in repeats:
+                _judge_repeat(outcome, index, ev, kept.get((ev.source, ev.id), first))
+            outcome.conflicts.sort()
             by_index = dict(batch.events)
+            conflicts = outcome.conflicts if batch.keep_conflicts else []
             fail_rows += [
-                {
-                    "tenant_id": batch.tenant_id,
-                    "received_ms": received,
-                    "channel": batch.channel,
-                    "error": CONFLICT,
-                    "record": orjson.dumps(by_index[i].as_record()).decode(),
-                }
-                for i, _ in (outcome.conflicts if batch.keep_conflicts else ())
+                _failure_row(
+                    batch.tenant_id, received, batch.channel, CONFLICT, by_index[i].as_record()
+                )
+                for i, _ in conflicts
             ]
             fail_rows += [
-                {
-                    "tenant_id": batch.tenant_id,
-                    "received_ms": received,
-                    "channel": f.channel,
-                    "error": f.error,
-                    "record": orjson.dumps(f.record).decode(),
-                }
+                _failure_row(batch.tenant_id, received, f.channel, f.error, f.record)
                 for f in batch.failures
             ]
             outcomes.append(outcome)
@@ -119,41 +114,51 @@ class Events:
             conn.execute(insert(failures), fail_rows)
         return outcomes
 
-    def _fresh(self, conn: Connection, batch: TenantBatch, outcome: BatchOutcome) -> list[Event]:
-        """The batch's records not stored before; duplicates and conflicts are counted."""
-        seen: dict[tuple[str, str], Event] = {}
-        fresh: list[Event] = []
+    def _insert_new(
+        self, conn: Connection, rows: list[tuple[Any, ...]], firsts: list[tuple[int, Event]]
+    ) -> tuple[list[tuple[int, Event]], list[tuple[int, Event]]]:
+        """Insert rows whose key is new, in one statement; (stored, skipped) come back.
+
+        The unique key decides atomically; only when some rows were skipped do we
+        look up which, so the common case costs a single executemany.
+        """
+        if not rows:
+            return [], []
+        result = conn.exec_driver_sql(self._insert, rows)
+        if self.engine.dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):
+            return [(row[0], ev) for row, (_, ev) in zip(rows, firsts, strict=True)], []
+        present = set(
+            conn.execute(
+                select(events.c.seq).where(events.c.seq.between(rows[0][0], rows[-1][0]))
+            ).scalars()
+        )
+        stored, skipped = [], []
+        for row, (index, ev) in zip(rows, firsts, strict=True):
+            if row[0] in present:
+                stored.append((row[0], ev))
+            else:
+                skipped.append((index, ev))
+        return stored, skipped
+
+    def _kept(
+        self, conn: Connection, tenant_id: int, evs: list[Event]
+    ) -> dict[tuple[str, str], Event]:
+        """The stored versions of these events' keys."""
         by_source: dict[str, list[str]] = {}
-        for _, ev in batch.events:
+        for ev in evs:
             by_source.setdefault(ev.source, []).append(ev.id)
-        stored: dict[tuple[str, str], tuple[str, str, int, str]] = {}
+        out: dict[tuple[str, str], Event] = {}
         e = events.c
         for source, ids in by_source.items():
             for part in chunks(ids, 500):
                 rows = conn.execute(
-                    select(e.source, e.event_id, e.type, e.subject, e.time_ms, e.data).where(
-                        e.tenant_id == batch.tenant_id, e.source == source, e.event_id.in_(part)
+                    select(e.event_id, e.type, e.subject, e.time_ms, e.data).where(
+                        e.tenant_id == tenant_id, e.source == source, e.event_id.in_(part)
                     )
                 )
-                for src, eid, typ, subj, t, data in rows:
-                    stored[(src, eid)] = (typ, subj, t, data)
-        for index, ev in batch.events:
-            key = (ev.source, ev.id)
-            prior = stored.get(key)
-            if prior is not None:
-                same = ev.same_content(*prior)
-            elif key in seen:
-                prev = seen[key]
-                same = ev.same_content(prev.type, prev.subject, prev.time_ms, prev.data_json)
-            else:
-                seen[key] = ev
-                fresh.append(ev)
-                continue
-            if same:
-                outcome.duplicates += 1
-            else:
-                outcome.conflicts.append((index, ev.id))
-        return fresh
+                for eid, typ, subj, t, data in rows:
+                    out[(source, eid)] = Event(eid, source, typ, subj, t, {}, data)
+        return out
 
     def page(
         self,
@@ -322,3 +327,40 @@ class Events:
                 )
             ).scalar_one()
         return {"stored": int(stored), "failed": int(failed)}
+
+
+def _split_repeats(
+    items: list[tuple[int, Event]],
+) -> tuple[list[tuple[int, Event]], list[tuple[int, Event, Event]]]:
+    """First occurrence of each key in a batch, and later repeats with their first."""
+    first: dict[tuple[str, str], Event] = {}
+    firsts: list[tuple[int, Event]] = []
+    repeats: list[tuple[int, Event, Event]] = []
+    for index, ev in items:
+        key = (ev.source, ev.id)
+        prior = first.get(key)
+        if prior is None:
+            first[key] = ev
+            firsts.append((index, ev))
+        else:
+            repeats.append((index, ev, prior))
+    return firsts, repeats
+
+
+def _judge_repeat(outcome: BatchOutcome, index: int, ev: Event, kept: Event) -> None:
+    if ev.same_content(kept.type, kept.subject, kept.time_ms, kept.data_json):
+        outcome.duplicates += 1
+    else:
+        outcome.conflicts.append((index, ev.id))
+
+
+def _failure_row(
+    tenant_id: int, received: int, channel: str, error: str, record: Any
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "received_ms": received,
+        "channel": channel,
+        "error": error,
+        "record": orjson.dumps(record).decode(),
+    }
