@@ -163,3 +163,19 @@ def test_export_streams_every_event_as_csv(client: TestClient) -> None:
         "/v1/events/export", params={"from": job(100)["time"], "to": job(200)["time"]}
     )
     assert len(list(csv.DictReader(io.StringIO(part.text)))) == 100
+
+
+def test_export_quotes_awkward_values(client: TestClient) -> None:
+    odd = {
+        "id": 'a,"b"',
+        "source": "s\nt",
+        "type": "job",
+        "subject": "x,y",
+        "time": 1793577600000,
+        "data": {"note": 'say "hi",\nthen go', "n": 1},
+    }
+    assert client.post("/v1/events", json=[odd]).json()["accepted"] == 1
+    [row] = list(csv.DictReader(io.StringIO(client.get("/v1/events/export").text)))
+    assert (row["id"], row["source"], row["subject"]) == (odd["id"], odd["source"], odd["subject"])
+    assert orjson.loads(row["data"]) == odd["data"]
+    assert row["time"] == "2026-11-02T00:00:00Z"

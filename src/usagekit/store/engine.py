@@ -24,8 +24,9 @@ def make_engine(db: str, *, synchronous: str = "FULL") -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=8,
-            max_overflow=8,
+            # Each connection has its own page cache: few connections keep RSS bounded.
+            pool_size=4,
+            max_overflow=4,
         )
         _configure_sqlite(engine, synchronous)
         return engine
@@ -42,7 +43,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 

@@ -17,12 +17,13 @@ from usagekit.core.windows import DAY
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
 from usagekit.store.schema import events, failures
-from usagekit.store.util import chunks, now_ms
+from usagekit.store.util import chunks, insert_values, now_ms
 
-_INSERT = (
+_INSERT_HEAD = (
     "INSERT INTO events (seq, tenant_id, source, event_id, type, subject, time_ms, data, "
-    "received_ms) VALUES ({p}) ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
+    "received_ms)"
 )
+_INSERT_TAIL = "ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
 PAGE = 5_000
 
 
@@ -50,7 +51,6 @@ class Events:
         self.writer = engine.execution_options(immediate=True)
         self.meters = meters
         self.rollups = rollups
-        self._insert = rollups._sql(_INSERT, 9)
 
     def write(self, batches: Sequence[TenantBatch]) -> list[BatchOutcome]:
         """Store every batch in one transaction: dedup, insert, rollups, failures."""
@@ -124,8 +124,8 @@ class Events:
         """
         if not rows:
             return [], []
-        result = conn.exec_driver_sql(self._insert, rows)
-        if self.engine.dialect.supports_sane_multi_rowcount and result.rowcount == len(rows):
+        inserted = insert_values(conn, _INSERT_HEAD, rows, _INSERT_TAIL, self.rollups.mark)
+        if inserted == len(rows):
             return [(row[0], ev) for row, (_, ev) in zip(rows, firsts, strict=True)], []
         present = set(
             conn.execute(
@@ -205,29 +205,38 @@ class Events:
         ]
 
     def export_pages(
-        self, tenant_id: int, lo: int | None, hi: int | None, type_: str | None
+        self,
+        tenant_id: int,
+        lo: int | None,
+        hi: int | None,
+        type_: str | None,
+        subject: str | None = None,
     ) -> Iterator[list[tuple[Any, ...]]]:
-        """Raw rows (event_id, source, type, subject, time_ms, data, voided_ms), page by page."""
+        """Rows (event_id, source, type, subject, time_ms, data, voided_ms, seq) by time, paged."""
         e = events.c
         after: tuple[int, int] | None = None
+        columns = (e.event_id, e.source, e.type, e.subject, e.time_ms, e.data, e.voided_ms, e.seq)
         while True:
-            query = select(
-                e.event_id, e.source, e.type, e.subject, e.time_ms, e.data, e.voided_ms, e.seq
-            ).where(e.tenant_id == tenant_id)
+            query = select(*columns).where(e.tenant_id == tenant_id)
             if lo is not None:
                 query = query.where(e.time_ms >= lo)
             if hi is not None:
                 query = query.where(e.time_ms < hi)
             if type_ is not None:
                 query = query.where(e.type == type_)
+            if subject is not None:
+                query = query.where(e.subject == subject)
             if after is not None:
                 query = query.where(tuple_(e.time_ms, e.seq) > tuple_(*after))
             with self.engine.connect() as conn:
-                rows = conn.execute(query.order_by(e.time_ms, e.seq).limit(PAGE)).all()
+                # The DBAPI cursor's plain tuples: exports fetch millions of rows.
+                cursor = conn.execute(query.order_by(e.time_ms, e.seq).limit(PAGE)).cursor
+                assert cursor is not None
+                rows: list[tuple[Any, ...]] = list(cursor.fetchall())
             if not rows:
                 return
-            yield [tuple(r[:7]) for r in rows]
-            after = (rows[-1].time_ms, rows[-1].seq)
+            yield rows
+            after = (rows[-1][4], rows[-1][7])
 
     def raw(
         self,

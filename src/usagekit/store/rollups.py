@@ -11,15 +11,15 @@ from usagekit.core.aggregate import Cell
 from usagekit.core.numbers import join, split
 from usagekit.core.rollup import Deltas
 from usagekit.store.schema import distincts, meter_groups, rollups
-from usagekit.store.util import chunks
+from usagekit.store.util import chunks, insert_values
 
 _CELL_COLS = (
     "meter_id, level, bucket, group_id, count, sum_units, sum_nanos, "
     "min_value, max_value, last_time, last_seq, last_value"
 )
 _NEWER = "(excluded.last_time, excluded.last_seq) > (rollups.last_time, rollups.last_seq)"
-_UPSERT_CELL = f"""
-INSERT INTO rollups ({_CELL_COLS}) VALUES ({{p}})
+_CELL_HEAD = f"INSERT INTO rollups ({_CELL_COLS})"
+_CELL_TAIL = f"""
 ON CONFLICT (meter_id, level, bucket, group_id) DO UPDATE SET
   count = rollups.count + excluded.count,
   sum_units = rollups.sum_units + excluded.sum_units,
@@ -32,9 +32,10 @@ ON CONFLICT (meter_id, level, bucket, group_id) DO UPDATE SET
   last_seq = CASE WHEN {_NEWER} THEN excluded.last_seq ELSE rollups.last_seq END,
   last_time = CASE WHEN {_NEWER} THEN excluded.last_time ELSE rollups.last_time END
 """
-_UPSERT_DISTINCT = """
-INSERT INTO distincts (meter_id, level, bucket, group_id, value, first_time, last_time)
-VALUES ({p})
+_DISTINCT_HEAD = (
+    "INSERT INTO distincts (meter_id, level, bucket, group_id, value, first_time, last_time)"
+)
+_DISTINCT_TAIL = """
 ON CONFLICT (meter_id, level, bucket, group_id, value) DO UPDATE SET
   first_time = CASE WHEN excluded.first_time < distincts.first_time
                THEN excluded.first_time ELSE distincts.first_time END,
@@ -61,13 +62,12 @@ class Rollups:
     def group_ids(self, conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         missing = [k for k in keys if k not in self._groups]
         if missing:
-            conn.exec_driver_sql(
-                self._sql(
-                    "INSERT INTO meter_groups (meter_id, key) VALUES ({p}) "
-                    "ON CONFLICT (meter_id, key) DO NOTHING",
-                    2,
-                ),
+            insert_values(
+                conn,
+                "INSERT INTO meter_groups (meter_id, key)",
                 missing,
+                "ON CONFLICT (meter_id, key) DO NOTHING",
+                self.mark,
             )
             by_meter: dict[int, list[str]] = {}
             for mid, key in missing:
@@ -109,13 +109,13 @@ class Rollups:
                         c.last,
                     )
                 )
-            conn.exec_driver_sql(self._sql(_UPSERT_CELL, 12), rows)
+            insert_values(conn, _CELL_HEAD, rows, _CELL_TAIL, self.mark)
         if deltas.distinct:
             drows = [
                 (mid, level, bucket, ids[(mid, group)], value, span[0], span[1])
                 for (mid, level, bucket, group, value), span in deltas.distinct.items()
             ]
-            conn.exec_driver_sql(self._sql(_UPSERT_DISTINCT, 7), drows)
+            insert_values(conn, _DISTINCT_HEAD, drows, _DISTINCT_TAIL, self.mark)
 
     def clear(self, conn: Connection, meter_id: int, lo: int, hi: int) -> None:
         """Delete a meter's cells and distinct rows with buckets in [lo, hi)."""

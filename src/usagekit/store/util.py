@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -16,3 +16,28 @@ def now_ms() -> int:
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+MAX_VARIABLES = 30_000  # SQLite allows 32,766 bound variables per statement
+MAX_ROWS = 1000
+
+
+def insert_values(
+    conn: Any, head: str, rows: Sequence[Sequence[Any]], tail: str = "", mark: str = "?"
+) -> int:
+    """Run `head VALUES (...), (...) tail` for rows, many rows per statement.
+
+    Few large statements rather than executemany's one step per row:
+    sqlite3 releases and re-takes the GIL around every step, which makes a busy
+    writer thread crawl while request threads parse JSON. Returns rows changed.
+    """
+    if not rows:
+        return 0
+    width = len(rows[0])
+    one = "(" + ", ".join([mark] * width) + ")"
+    changed = 0
+    for part in chunks(rows, min(MAX_ROWS, MAX_VARIABLES // width)):
+        sql = f"{head} VALUES {', '.join([one] * len(part))} {tail}"
+        params = tuple(v for row in part for v in row)
+        changed += conn.exec_driver_sql(sql, params).rowcount
+    return changed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,8 +12,9 @@ from usagekit.core.records import StoredEvent
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
-from usagekit.server.responses import JSON, csv_lines, stream_csv
+from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
+from usagekit.services.export import events_csv
 from usagekit.services.ingest import BodyError, parse_body
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -129,18 +129,15 @@ async def export_events(
     type: str | None = None,
 ) -> Response:
     """Every event in the range as CSV, streamed page by page (flat memory)."""
-    store = ctx(request).store
-    lo, hi = time_param(from_, "from"), time_param(to, "to")
-    scope = who.subject_scope
-
-    def rows() -> Iterator[list[Any]]:
-        for page in store.events.export_pages(who.tenant_id, lo, hi, type):
-            for eid, source, typ, subject, t, data, voided in page:
-                if scope is None or subject == scope:
-                    yield [eid, source, typ, subject, format_time(t), data, iso(voided) or ""]
-
-    header = ["id", "source", "type", "subject", "time", "data", "voided_at"]
-    return stream_csv(csv_lines(header, rows()), "events.csv")
+    chunks = events_csv(
+        ctx(request).store,
+        who.tenant_id,
+        time_param(from_, "from"),
+        time_param(to, "to"),
+        type,
+        who.subject_scope,
+    )
+    return stream_csv(chunks, "events.csv")
 
 
 @router.post("/void", response_model=VoidOut)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +81,19 @@ async def delete_meter(
     return Response(status_code=204)
 
 
+def stamper(tz: ZoneInfo) -> Callable[[int], str]:
+    """format_local with a memo: a grouped series repeats the same bucket edges per group."""
+    memo: dict[int, str] = {}
+
+    def stamp(ms: int) -> str:
+        text = memo.get(ms)
+        if text is None:
+            text = memo[ms] = format_local(ms, tz)
+        return text
+
+    return stamp
+
+
 def filters_of(request: Request) -> dict[str, list[str]]:
     """filter[<dimension>]=value pairs (repeatable) from the query string."""
     out: dict[str, list[str]] = {}
@@ -130,27 +144,17 @@ async def query_meter(
         scoped_subjects(who, subject),
     )
     points = await blocking(ctx(request).query.series, meter, spec)
-    rows = [
-        {
-            "start": format_local(p.start, spec.tz),
-            "end": format_local(p.end, spec.tz),
-            "group": p.group,
-            "value": p.value,
-        }
-        for p in points
-    ]
+    stamp = stamper(spec.tz)
     if wants_csv(request.headers.get("accept"), format):
         names = list(spec.group_by)
         csv_rows = (
-            [
-                format_local(p.start, spec.tz),
-                format_local(p.end, spec.tz),
-                *(p.group[n] for n in names),
-                p.value,
-            ]
-            for p in points
+            [stamp(p.start), stamp(p.end), *(p.group[n] for n in names), p.value] for p in points
         )
         return stream_csv(csv_lines(["start", "end", *names, "value"], csv_rows), f"{slug}.csv")
+    rows = [
+        {"start": stamp(p.start), "end": stamp(p.end), "group": p.group, "value": p.value}
+        for p in points
+    ]
     return JSON(
         {
             "meter": slug,

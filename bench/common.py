@@ -1,0 +1,168 @@
+"""Shared by the benchmarks: realistic event data, the baseline table, and result files."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import platform
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+DOC = ROOT.parent / "docs" / "benchmarks.md"
+START_MS = 1788220800000  # 2026-09-01T00:00:00Z
+DAY_MS = 86_400_000
+
+
+def zipf_subjects(n_subjects: int, seed: int) -> tuple[list[int], list[float]]:
+    """Subjects in random order with cumulative Zipf weights (s = 1.1): few heavy, long tail."""
+    rng = random.Random(seed)
+    weights = [1 / (k**1.1) for k in range(1, n_subjects + 1)]
+    order = list(range(n_subjects))
+    rng.shuffle(order)
+    cum, total = [], 0.0
+    for w in weights:
+        total += w
+        cum.append(total)
+    return order, cum
+
+
+def events(
+    n: int,
+    *,
+    days: int = 90,
+    subjects: int = 100_000,
+    projects: int = 20,
+    seed: int = 7,
+    prefix: str = "e",
+    offset: int = 0,
+    total: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Events offset..offset+n of a `total`-event feed in time order over `days`."""
+    rng = random.Random(seed * 1_000_003 + offset)
+    order, cum = zipf_subjects(subjects, seed)
+    weight = cum[-1]
+    step = days * DAY_MS / (total or n)
+    for i in range(offset, offset + n):
+        subject = order[bisect.bisect_left(cum, rng.random() * weight)]
+        yield {
+            "id": f"{prefix}{i}",
+            "source": "bench",
+            "type": "job",
+            "subject": f"user-{subject}",
+            "time": START_MS + int(i * step),
+            "data": {
+                "cpu_ms": rng.randrange(1, 3_600_000),
+                "project": f"proj-{subject % projects}",
+                "bytes": rng.randrange(0, 10**9),
+            },
+        }
+
+
+def batches(n: int, size: int, **kw: Any) -> list[bytes]:
+    """Pre-serialised JSON bodies of `size` events each."""
+    out, current = [], []
+    for e in events(n, **kw):
+        current.append(e)
+        if len(current) == size:
+            out.append(orjson.dumps(current))
+            current = []
+    if current:
+        out.append(orjson.dumps(current))
+    return out
+
+
+def baseline_schema() -> list[str]:
+    """usagekit's own events table and indexes, as SQLite DDL."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from usagekit.store.schema import events as table
+
+    dialect = sqlite.dialect()  # type: ignore[no-untyped-call]
+    ddl = [str(CreateTable(table).compile(dialect=dialect))]
+    ddl += [str(CreateIndex(ix).compile(dialect=dialect)) for ix in table.indexes]
+    return ddl
+
+
+def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchronous: str) -> float:
+    """Rows/s of a bare executemany of the same rows into a table with usagekit's indexes."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
+    for stmt in baseline_schema():
+        con.execute(stmt)
+    rows_per_body = [
+        [
+            (
+                1,
+                e["source"],
+                e["id"],
+                e["type"],
+                e["subject"],
+                e["time"],
+                orjson.dumps(e["data"], option=orjson.OPT_SORT_KEYS).decode(),
+                0,
+            )
+            for e in orjson.loads(body)
+        ]
+        for body in bodies
+    ]
+    n = sum(len(r) for r in rows_per_body)
+    started = time.perf_counter()
+    for k in range(0, len(rows_per_body), per_txn):
+        con.execute("BEGIN")
+        for rows in rows_per_body[k : k + per_txn]:
+            con.executemany(
+                "INSERT INTO events (tenant_id, source, event_id, type, subject, time_ms, data,"
+                " received_ms) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    con.close()
+    return n / elapsed
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save(name: str, result: dict[str, Any], table: list[tuple[str, str, str]]) -> None:
+    """Write results/<name>.json and the benchmark's section of docs/benchmarks.md."""
+    RESULTS.mkdir(exist_ok=True)
+    result = {**result, "machine": machine()}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    lines = [
+        begin,
+        f"_{result['machine']['when']}, {result['machine']['cpus']} cores, "
+        f"SQLite {result['machine']['sqlite']}_",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in table]
+    lines.append(end)
+    section = "\n".join(lines)
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + f"\n\n## {name}\n\n" + section + "\n"
+    DOC.write_text(text)
