@@ -19,14 +19,16 @@ from tests.live import serve
 
 from bench.common import baseline_executemany, batches, save
 
+CPU_METER = {
+    "slug": "cpu_time",
+    "event_type": "job",
+    "aggregation": "sum",
+    "value_property": "cpu_ms",
+    "dimensions": {"project": "project"},
+}
+UNIQUE_METER = {"slug": "active_users", "event_type": "job", "aggregation": "unique_count"}
 METERS = [
-    {
-        "slug": "cpu_time",
-        "event_type": "job",
-        "aggregation": "sum",
-        "value_property": "cpu_ms",
-        "dimensions": {"project": "project"},
-    },
+    CPU_METER,
     {
         "slug": "jobs",
         "event_type": "job",
@@ -34,7 +36,6 @@ METERS = [
         "dimensions": {"project": "project"},
     },
 ]
-UNIQUE = {"slug": "active_users", "event_type": "job", "aggregation": "unique_count"}
 
 
 def send_all(url: str, bodies: list[bytes], clients: int) -> tuple[float, int, int]:
@@ -92,7 +93,7 @@ def main() -> None:
             serve(str(tmp / "u.db"), tmp, "--sqlite-synchronous", args.sync) as live,
             live.client() as c,
         ):
-            for meter in METERS + ([UNIQUE] if args.unique else []):
+            for meter in METERS + ([UNIQUE_METER] if args.unique else []):
                 c.post("/v1/meters", json=meter).raise_for_status()
             seconds, accepted, _ = send_all(live.url, bodies, args.clients)
             resend = bodies[: max(1, len(bodies) // 10)]

@@ -23,19 +23,10 @@ import httpx
 from tests.live import serve
 
 from bench.common import DAY_MS, START_MS, batches, events, save
-from bench.ingest_http import send_all
+from bench.ingest_http import CPU_METER, UNIQUE_METER, send_all
 
 CHUNK = 1_000_000  # events generated (and sent) per round, to bound the bench's own memory
-METERS = [
-    {
-        "slug": "cpu_time",
-        "event_type": "job",
-        "aggregation": "sum",
-        "value_property": "cpu_ms",
-        "dimensions": {"project": "project"},
-    },
-    {"slug": "active_users", "event_type": "job", "aggregation": "unique_count"},
-]
+METERS = [CPU_METER, UNIQUE_METER]
 
 
 def rss_mb(pid: int) -> float:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from usagekit.core.errors import ParamError
 from usagekit.core.events import Event
 from usagekit.core.numbers import NANO, NotANumber, to_nanos
 
@@ -27,12 +28,8 @@ class Aggregation(StrEnum):
     LATEST = "latest"
 
 
-class InvalidMeter(ValueError):
+class InvalidMeter(ParamError):
     """A meter definition that cannot work; `param` names the field."""
-
-    def __init__(self, message: str, param: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def _path(spec: str) -> tuple[str, ...]:

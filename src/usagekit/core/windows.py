@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from usagekit.core.errors import ParamError
+
 MINUTE = 60_000
 QUARTER = 15 * MINUTE
 HOUR = 3_600_000
@@ -33,12 +35,8 @@ class Granularity(StrEnum):
     MONTH = "month"
 
 
-class WindowError(ValueError):
+class WindowError(ParamError):
     """A query's time parameters do not make sense; `param` names the culprit."""
-
-    def __init__(self, message: str, param: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def zone(name: str) -> ZoneInfo:

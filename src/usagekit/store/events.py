@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, Select, func, insert, select, tuple_, update
 
 from usagekit.core import rollup
 from usagekit.core.events import CONFLICT, Event
@@ -174,15 +174,7 @@ class Events:
     ) -> list[StoredEvent]:
         """A page of stored events, ordered by (time, seq); `after` is the last row's key."""
         e = events.c
-        query = select(events).where(e.tenant_id == tenant_id)
-        if lo is not None:
-            query = query.where(e.time_ms >= lo)
-        if hi is not None:
-            query = query.where(e.time_ms < hi)
-        if type_ is not None:
-            query = query.where(e.type == type_)
-        if subject is not None:
-            query = query.where(e.subject == subject)
+        query = _filtered(select(events), tenant_id, lo, hi, type_, subject)
         if after is not None:
             key = tuple_(e.time_ms, e.seq)
             query = query.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
@@ -217,15 +209,7 @@ class Events:
         after: tuple[int, int] | None = None
         columns = (e.event_id, e.source, e.type, e.subject, e.time_ms, e.data, e.voided_ms, e.seq)
         while True:
-            query = select(*columns).where(e.tenant_id == tenant_id)
-            if lo is not None:
-                query = query.where(e.time_ms >= lo)
-            if hi is not None:
-                query = query.where(e.time_ms < hi)
-            if type_ is not None:
-                query = query.where(e.type == type_)
-            if subject is not None:
-                query = query.where(e.subject == subject)
+            query = _filtered(select(*columns), tenant_id, lo, hi, type_, subject)
             if after is not None:
                 query = query.where(tuple_(e.time_ms, e.seq) > tuple_(*after))
             with self.engine.connect() as conn:
@@ -373,3 +357,25 @@ def _failure_row(
         "error": error,
         "record": orjson.dumps(record).decode(),
     }
+
+
+def _filtered(
+    query: Select[Any],
+    tenant_id: int,
+    lo: int | None,
+    hi: int | None,
+    type_: str | None,
+    subject: str | None,
+) -> Select[Any]:
+    """The tenant's events, narrowed by whichever of time range, type and subject are given."""
+    e = events.c
+    query = query.where(e.tenant_id == tenant_id)
+    if lo is not None:
+        query = query.where(e.time_ms >= lo)
+    if hi is not None:
+        query = query.where(e.time_ms < hi)
+    if type_ is not None:
+        query = query.where(e.type == type_)
+    if subject is not None:
+        query = query.where(e.subject == subject)
+    return query

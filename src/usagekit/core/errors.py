@@ -1,0 +1,11 @@
+"""The one error type core raises for bad input: it names the parameter to fix."""
+
+from __future__ import annotations
+
+
+class ParamError(ValueError):
+    """Bad input; `param` names the field or query parameter at fault."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
