@@ -70,9 +70,11 @@ def store(db_url: str) -> Iterator[Store]:
     opened.close()
 
 
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return Settings(db=db_url, bootstrap_key=ADMIN_KEY, key_cache_seconds=0)
+@pytest.fixture(params=["thread"])
+def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
+    """In-process tests use the thread writer; the live-server tests run the process writer."""
+    return Settings(db=db_url, bootstrap_key=ADMIN_KEY, key_cache_seconds=0, writer=request.param)
+
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Start a real `usagekit serve` (uvicorn) in a subprocess for wire-level tests."""
+"""Start a real `usagekit serve` (uvicorn, writer process) in a subprocess for wire-level tests."""
 
 from __future__ import annotations
 

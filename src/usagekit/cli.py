@@ -52,6 +52,13 @@ def serve(
             envvar="USAGEKIT_SQLITE_SYNCHRONOUS",
         ),
     ] = "FULL",
+    writer: Annotated[
+        str,
+        typer.Option(
+            help="process: parse and write ingested events in a child process, "
+            "isolated from queries (default); thread: everything in one process."
+        ),
+    ] = "process",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the API server. On first start it creates tenant 'default' and an admin key:
@@ -61,6 +68,8 @@ def serve(
     from usagekit.server.app import create_app
     from usagekit.server.settings import Settings
 
+    if writer not in ("process", "thread"):
+        raise typer.BadParameter("use process or thread", param_hint="--writer")
     if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
         raise typer.BadParameter("use FULL, NORMAL or EXTRA", param_hint="--sqlite-synchronous")
     settings = Settings(
@@ -69,6 +78,7 @@ def serve(
         rate_limit=rate_limit,
         bootstrap_key=os.environ.get("USAGEKIT_BOOTSTRAP_KEY") or None,
         synchronous=sqlite_synchronous.upper(),
+        writer=writer,
     )
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     uvicorn.run(

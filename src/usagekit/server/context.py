@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from usagekit.core.records import ApiKey
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
-from usagekit.services.ingest import Ingest, Writer
 from usagekit.services.query import Query
+from usagekit.services.writer import ProcessWriter, ThreadWriter, Writer
 from usagekit.store import Store
 
 
@@ -43,9 +43,12 @@ class Context:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.writer = Writer(store)
+        self.writer: Writer = (
+            ProcessWriter(settings.db, settings.synchronous)
+            if settings.writer == "process"
+            else ThreadWriter(store)
+        )
         self.admin = Admin(store)
-        self.ingest = Ingest(store, self.writer)
         self.query = Query(store)
         burst = settings.rate_burst or max(1.0, 2 * settings.rate_limit)
         self.limiter = RateLimiter(settings.rate_limit, burst)

@@ -12,10 +12,11 @@ from starlette.responses import Response
 
 from usagekit.server.responses import JSON
 from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from usagekit.services.writer import WriterUnavailable
 
 log = logging.getLogger("usagekit.server")
 
-STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
+STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, WriterUnavailable: 503}
 CODES = {
     400: "invalid_request",
     401: "unauthorized",

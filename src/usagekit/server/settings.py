@@ -15,6 +15,7 @@ class Settings:
     bootstrap_key: str | None = None
     synchronous: str = "FULL"
     key_cache_seconds: float = 2.0
+    writer: str = "process"  # or "thread": all in one process (tests, embedding)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

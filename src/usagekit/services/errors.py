@@ -11,6 +11,10 @@ class ServiceError(Exception):
         self.message = message
         self.param = param
 
+    def __reduce__(self) -> tuple[type[ServiceError], tuple[str, str | None]]:
+        # Crosses the writer process boundary with its param intact.
+        return (type(self), (self.message, self.param))
+
 
 class InvalidInput(ServiceError):
     code = "invalid_request"

@@ -1,19 +1,14 @@
-"""Ingest: parse a body, judge each record on its own, and write through one writer.
+"""Ingest: parse a body, judge each record on its own, and group-commit many bodies.
 
-The writer is a single task that drains every queued request into one store
-transaction (group commit): SQLite has one writer, so throughput comes from
-batching, and every reply is sent only after its records are committed.
+`commit_group` runs on the writer (services.writer): every queued request goes
+into one store transaction, and replies are sent only after it commits.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -22,8 +17,6 @@ from usagekit.core.records import NewFailure
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
 log = logging.getLogger("usagekit.ingest")
-T = TypeVar("T")
-MAX_GROUP_EVENTS = 20_000
 
 
 class BodyError(ValueError):
@@ -124,87 +117,55 @@ def judge(
     return good, rejected, failures
 
 
-@dataclass(slots=True)
-class _Pending:
-    batch: TenantBatch
-    future: asyncio.Future[BatchOutcome]
+@dataclass(frozen=True, slots=True)
+class IngestJob:
+    tenant_id: int
+    body: bytes
+    content_type: str
+    channel: str = "events"
 
 
-class Writer:
-    """The one writer: group-commits ingest batches and serialises every other write."""
+def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | Exception]:
+    """Parse, judge and store several request bodies in one transaction.
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer")
-        self._queue: asyncio.Queue[_Pending] | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._queue = asyncio.Queue()
-        self._task = asyncio.create_task(self._loop(), name="usagekit-writer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.executor.shutdown(wait=True)
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a write on the writer thread, after whatever is already queued there."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
-
-    async def submit(self, batch: TenantBatch) -> BatchOutcome:
-        """Queue a batch; resolves once it is committed."""
-        assert self._queue is not None, "writer not started"
-        future: asyncio.Future[BatchOutcome] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(batch, future))
-        return await future
-
-    async def _loop(self) -> None:
-        assert self._queue is not None
-        while True:
-            group = [await self._queue.get()]
-            size = len(group[0].batch.events)
-            while not self._queue.empty() and size < MAX_GROUP_EVENTS:
-                item = self._queue.get_nowait()
-                group.append(item)
-                size += len(item.batch.events)
-            await self._commit(group)
-
-    async def _commit(self, group: list[_Pending]) -> None:
+    A body that is not JSON gets its BodyError back; if the shared transaction
+    fails, each body is retried alone, so one request cannot sink the others.
+    """
+    prepared: list[tuple[TenantBatch, list[dict[str, Any]]] | BodyError] = []
+    for job in jobs:
         try:
-            outcomes = await self.run(self.store.events.write, [p.batch for p in group])
-        except Exception as exc:
-            if len(group) == 1:
+            records, broken = parse_body(job.body, job.content_type)
+        except BodyError as exc:
+            prepared.append(exc)
+            continue
+        good, rejected, failures = judge(records, broken, job.channel)
+        prepared.append((TenantBatch(job.tenant_id, good, failures, job.channel), rejected))
+    batches = [p[0] for p in prepared if not isinstance(p, BodyError)]
+    outcomes: list[BatchOutcome | Exception]
+    try:
+        outcomes = list(store.events.write(batches))
+    except Exception:
+        if len(batches) == 1:
+            raise
+        outcomes = []
+        for batch in batches:
+            try:
+                outcomes.extend(store.events.write([batch]))
+            except Exception as exc:  # reported to that request alone
                 log.exception("write failed")
-                if not group[0].future.done():
-                    group[0].future.set_exception(exc)
-                return
-            # One request must not sink the others: retry them one by one.
-            for pending in group:
-                await self._commit([pending])
-            return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(outcome)
-
-
-class Ingest:
-    """Judge records, write the good ones and keep the bad ones as failures."""
-
-    def __init__(self, store: Store, writer: Writer) -> None:
-        self.store = store
-        self.writer = writer
-
-    async def ingest(
-        self,
-        tenant_id: int,
-        records: list[Any],
-        broken: list[tuple[int, str, str]] | None = None,
-        channel: str = "events",
-    ) -> IngestResult:
-        good, rejected, failures = judge(records, broken, channel)
-        outcome = await self.writer.submit(TenantBatch(tenant_id, good, failures, channel))
+                outcomes.append(exc)
+    replies: list[dict[str, Any] | Exception] = []
+    results = iter(outcomes)
+    for item in prepared:
+        if isinstance(item, BodyError):
+            replies.append(item)
+            continue
+        outcome = next(results)
+        if isinstance(outcome, Exception):
+            replies.append(outcome)
+            continue
         conflicts = [{"index": i, "id": eid, "error": CONFLICT} for i, eid in outcome.conflicts]
-        return IngestResult(outcome.accepted, outcome.duplicates, conflicts, rejected)
+        replies.append(
+            IngestResult(outcome.accepted, outcome.duplicates, conflicts, item[1]).as_dict()
+        )
+    return replies

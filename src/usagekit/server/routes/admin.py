@@ -41,7 +41,7 @@ async def create_tenant(
 ) -> Response:
     """Create a tenant (admin keys of tenant `default` only)."""
     context = ctx(request)
-    tenant = await context.writer.run(context.admin.create_tenant, body.name)
+    tenant = await context.writer.call("create_tenant", body.name)
     return JSON(tenant_json(tenant), 201)
 
 
@@ -65,10 +65,8 @@ async def create_key(
             403, "only admin keys of tenant 'default' create keys for other tenants", "tenant"
         )
     tenant = await blocking(context.admin.tenant, name)
-    key, secret = await context.writer.run(
-        lambda: context.admin.create_key(
-            tenant, Role(body.role), subject=body.subject, name=body.name
-        )
+    key, secret = await context.writer.call(
+        "create_key", tenant, Role(body.role), body.subject, body.name
     )
     return JSON({**key_json(key), "key": secret}, 201)
 
@@ -87,7 +85,7 @@ async def revoke_key(
 ) -> Response:
     """Revoke a key of the caller's tenant; it stops working at once on this server."""
     context = ctx(request)
-    if not await context.writer.run(context.store.accounts.revoke_key, who.tenant_id, key_id):
+    if not await context.writer.call("revoke_key", who.tenant_id, key_id):
         raise ApiError(404, f"no live key {key_id!r} in this tenant", "key_id")
     context.forget_keys()
     return Response(status_code=204)

@@ -15,7 +15,7 @@ from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOu
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
 from usagekit.services.export import events_csv
-from usagekit.services.ingest import BodyError, parse_body
+from usagekit.services.ingest import BodyError, IngestJob
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -55,12 +55,12 @@ async def send_events(
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
     body = await read_body(request, context.settings.body_limit)
+    job = IngestJob(who.tenant_id, body, request.headers.get("content-type", ""))
     try:
-        records, broken = parse_body(body, request.headers.get("content-type", ""))
+        result = await context.writer.ingest(job)
     except BodyError as exc:
         raise ApiError(400, str(exc), "body") from None
-    result = await context.ingest.ingest(who.tenant_id, records, broken)
-    return JSON(result.as_dict(), 202)
+    return JSON(result, 202)
 
 
 def time_param(value: str | None, param: str) -> int | None:
@@ -146,7 +146,5 @@ async def void_events(
 ) -> Response:
     """Remove events from every aggregate; they stay listed as voided."""
     context = ctx(request)
-    voided, missing = await context.writer.run(
-        context.store.events.void, who.tenant_id, body.source, body.ids
-    )
+    voided, missing = await context.writer.call("void", who.tenant_id, body.source, body.ids)
     return JSON({"voided": voided, "not_found": missing})

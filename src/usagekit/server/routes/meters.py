@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from usagekit.core.events import format_time
@@ -48,10 +47,7 @@ async def create_meter(
     except InvalidMeter as exc:
         raise ApiError(400, str(exc), exc.param) from None
     context = ctx(request)
-    try:
-        created = await context.writer.run(context.store.create_meter, who.tenant_id, meter)
-    except IntegrityError:
-        raise ApiError(409, f"meter {body.slug!r} already exists", "slug") from None
+    created = await context.writer.call("create_meter", who.tenant_id, meter)
     return JSON(created.as_dict(), 201)
 
 
@@ -77,7 +73,7 @@ async def delete_meter(
     """Delete a meter and its rollups; raw events are kept."""
     meter = await meter_or_404(request, who.tenant_id, slug)
     context = ctx(request)
-    await context.writer.run(context.store.delete_meter, meter)
+    await context.writer.call("delete_meter", meter)
     return Response(status_code=204)
 
 

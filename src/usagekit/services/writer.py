@@ -1,0 +1,246 @@
+"""The one writer: every write, in arrival order, with ingest bodies group-committed.
+
+`ProcessWriter` (the server's default) runs it in a child process, so parsing and
+writing never compete for the GIL with request handling or queries: sqlite3
+gives up the GIL around every statement step, and a busy thread next to it makes
+a writer thread crawl. `ThreadWriter` runs it on one thread, for tests and
+embedding. Both execute the same `execute` function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import threading
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any
+
+from usagekit.services.errors import ServiceError
+from usagekit.services.ingest import BodyError, IngestJob, commit_group
+from usagekit.services.writes import WRITES
+from usagekit.store import Store
+
+log = logging.getLogger("usagekit.writer")
+Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
+Outcome = tuple[bool, Any]  # (ok, value or exception)
+MAX_GROUP = 64
+
+
+class WriterUnavailable(ServiceError):
+    code = "unavailable"
+
+
+def execute(store: Store, messages: list[Message]) -> list[Outcome]:
+    """Run messages in order; consecutive ingest jobs share one transaction."""
+    out: list[Outcome] = []
+    i = 0
+    while i < len(messages):
+        if messages[i][0] == "ingest":
+            j = i
+            while j < len(messages) and messages[j][0] == "ingest":
+                j += 1
+            try:
+                replies = commit_group(store, [m[1] for m in messages[i:j]])
+                out += [(not isinstance(r, Exception), r) for r in replies]
+            except Exception as exc:
+                log.exception("ingest failed")
+                out += [(False, exc)] * (j - i)
+            i = j
+            continue
+        name, args = messages[i][1]
+        try:
+            out.append((True, WRITES[name](store, *args)))
+        except Exception as exc:
+            if not isinstance(exc, ServiceError | BodyError):
+                log.exception("write %s failed", name)
+            out.append((False, exc))
+        i += 1
+    return out
+
+
+class Writer(ABC):
+    async def ingest(self, job: IngestJob) -> dict[str, Any]:
+        """Store one request body; its reply once committed. BodyError for non-JSON."""
+        result: dict[str, Any] = await self._submit(("ingest", job))
+        return result
+
+    async def call(self, name: str, *args: Any) -> Any:
+        """Run a named write from services.writes, after everything queued before it."""
+        return await self._submit(("call", (name, args)))
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def _submit(self, message: Message) -> Any: ...
+
+
+class ThreadWriter(Writer):
+    """The writer on one thread of this process."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer")
+        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Any]]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._loop(), name="usagekit-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+
+    async def _submit(self, message: Message) -> Any:
+        assert self._queue is not None, "writer not started"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        return await future
+
+    async def _loop(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            group = [await self._queue.get()]
+            while not self._queue.empty() and len(group) < MAX_GROUP:
+                group.append(self._queue.get_nowait())
+            outcomes = await loop.run_in_executor(
+                self._executor, execute, self.store, [m for m, _ in group]
+            )
+            for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+
+def _child(conn: Connection, db: str, synchronous: str) -> None:
+    """The writer process: receive, group, execute, reply; exit when the parent goes."""
+    logging.basicConfig(level=logging.WARNING)
+    store = Store.open(db, create=False, synchronous=synchronous)
+    try:
+        while True:
+            try:
+                first = conn.recv()
+            except (EOFError, OSError):
+                return
+            if first is None:
+                return
+            group = [first]
+            stopping = False
+            while len(group) < MAX_GROUP and conn.poll():
+                item = conn.recv()
+                if item is None:
+                    stopping = True
+                    break
+                group.append(item)
+            outcomes = execute(store, [m for _, m in group])
+            for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
+                if not ok and not isinstance(value, ServiceError | BodyError):
+                    value = RuntimeError(f"{type(value).__name__}: {value}")
+                conn.send((rid, ok, value))
+            if stopping:
+                return
+    finally:
+        store.close()
+
+
+class ProcessWriter(Writer):
+    """The writer in a child process, reached over a pipe."""
+
+    def __init__(self, db: str, synchronous: str) -> None:
+        self.db = db
+        self.synchronous = synchronous
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._sender = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer-send")
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=True)
+        self._process = context.Process(
+            target=_child,
+            args=(child, self.db, self.synchronous),
+            name="usagekit-writer",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+        threading.Thread(
+            target=self._read, args=(parent,), name="usagekit-writer-read", daemon=True
+        ).start()
+
+    async def stop(self) -> None:
+        conn, process = self._conn, self._process
+        self._conn = None
+        if conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._sender, conn.send, None)
+        if process is not None:
+            await asyncio.get_running_loop().run_in_executor(None, process.join, 30)
+            if process.is_alive():
+                process.kill()
+        if conn is not None:
+            conn.close()
+        self._sender.shutdown(wait=True)
+
+    async def _submit(self, message: Message) -> Any:
+        conn = self._conn
+        if conn is None or self._process is None or not self._process.is_alive():
+            raise WriterUnavailable("the writer process is not running; see the server log")
+        rid = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = future
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._sender, conn.send, (rid, message)
+            )
+        except (OSError, ValueError):
+            self._pending.pop(rid, None)
+            raise WriterUnavailable(
+                "the writer process is not running; see the server log"
+            ) from None
+        return await future
+
+    def _read(self, conn: Connection) -> None:
+        while True:
+            try:
+                rid, ok, value = conn.recv()
+            except (EOFError, OSError):
+                break
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._resolve, rid, ok, value)
+        assert self._loop is not None
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._fail_all)
+
+    def _resolve(self, rid: int, ok: bool, value: Any) -> None:
+        future = self._pending.pop(rid, None)
+        if future is None or future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def _fail_all(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(WriterUnavailable("the writer process stopped"))
+        self._pending.clear()

@@ -1,0 +1,99 @@
+"""Every write but ingest, by name, so the writer (thread or process) can run it in order.
+
+Each takes the store first; arguments and results are plain picklable values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from usagekit.core.events import InvalidRecord, parse_record
+from usagekit.core.meters import Meter
+from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.services.admin import Admin
+from usagekit.services.errors import Conflict, NotFound
+from usagekit.store import Store, TenantBatch
+
+
+def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
+    try:
+        return store.create_meter(tenant_id, meter)
+    except IntegrityError:
+        raise Conflict(f"meter {meter.slug!r} already exists", "slug") from None
+
+
+def delete_meter(store: Store, meter: Meter) -> None:
+    store.delete_meter(meter)
+
+
+def void(store: Store, tenant_id: int, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    return store.events.void(tenant_id, source, ids)
+
+
+def create_tenant(store: Store, name: str) -> Tenant:
+    return Admin(store).create_tenant(name)
+
+
+def create_key(
+    store: Store, tenant: Tenant, role: Role, subject: str | None, name: str | None
+) -> tuple[ApiKey, str]:
+    return Admin(store).create_key(tenant, role, subject=subject, name=name)
+
+
+def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
+    return store.accounts.revoke_key(tenant_id, key_id)
+
+
+def clear_failure(store: Store, tenant_id: int, failure_id: int) -> None:
+    if not store.failures.delete(tenant_id, [failure_id]):
+        raise NotFound(f"no failure {failure_id}", "failure_id")
+
+
+def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, Any]:
+    """Submit a kept record again; stored (or already there) clears the failure."""
+    failure = store.failures.get(tenant_id, failure_id)
+    if failure is None:
+        raise NotFound(f"no failure {failure_id}", "failure_id")
+    result: dict[str, Any] = {
+        "accepted": 0,
+        "duplicates": 0,
+        "conflicts": 0,
+        "rejected": [],
+        "conflicting": [],
+    }
+    try:
+        event = parse_record(failure.record)
+    except InvalidRecord as exc:
+        result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
+        return {"cleared": False, "result": result}
+    [outcome] = store.events.write(
+        [TenantBatch(tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)]
+    )
+    result.update(
+        accepted=outcome.accepted, duplicates=outcome.duplicates, conflicts=len(outcome.conflicts)
+    )
+    if outcome.conflicts:
+        result["conflicting"] = [
+            {"index": 0, "id": event.id, "error": "id still stored with different content"}
+        ]
+        return {"cleared": False, "result": result}
+    store.failures.delete(tenant_id, [failure_id])
+    return {"cleared": True, "result": result}
+
+
+WRITES: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (
+        create_meter,
+        delete_meter,
+        void,
+        create_tenant,
+        create_key,
+        revoke_key,
+        clear_failure,
+        retry_failure,
+    )
+}
