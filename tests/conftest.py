@@ -76,7 +76,6 @@ def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
     return Settings(db=db_url, bootstrap_key=ADMIN_KEY, key_cache_seconds=0, writer=request.param)
 
 
-
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     """The app in-process, with the admin key of tenant 'default' already sent."""

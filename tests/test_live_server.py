@@ -131,3 +131,39 @@ def test_bootstrap_prints_a_new_key_once(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def writer_pid(server_pid: int) -> int:
+    """The writer child of a server: a spawned process that is not the resource tracker."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if (
+            ppid == server_pid
+            and "multiprocessing" in cmdline
+            and "resource_tracker" not in cmdline
+        ):
+            return int(entry.name)
+    raise AssertionError("no writer process found")
+
+
+def test_server_recovers_when_the_writer_process_dies(db_url: str, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    with serve(db_url, tmp_path) as live, live.client() as c:
+        assert c.post("/v1/events", json=batch("before", 50)).status_code == 202
+        os.kill(writer_pid(live.process.pid), signal.SIGKILL)
+        time.sleep(0.5)
+        codes = [c.post("/v1/events", json=batch(f"after{i}", 50)).status_code for i in range(3)]
+        assert codes[-1] == 202
+        assert set(codes) <= {202, 503}
+        ids = {r["id"] for r in csv.DictReader(io.StringIO(c.get("/v1/events/export").text))}
+    assert {f"before-{i}" for i in range(50)} <= ids
+    assert {f"after2-{i}" for i in range(50)} <= ids

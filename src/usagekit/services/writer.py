@@ -147,10 +147,13 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
                     break
                 group.append(item)
             outcomes = execute(store, [m for _, m in group])
-            for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
-                if not ok and not isinstance(value, ServiceError | BodyError):
-                    value = RuntimeError(f"{type(value).__name__}: {value}")
-                conn.send((rid, ok, value))
+            try:
+                for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
+                    if not ok and not isinstance(value, ServiceError | BodyError):
+                        value = RuntimeError(f"{type(value).__name__}: {value}")
+                    conn.send((rid, ok, value))
+            except OSError:  # the server went away; what was committed stays committed
+                return
             if stopping:
                 return
     finally:
@@ -164,14 +167,20 @@ class ProcessWriter(Writer):
         self.db = db
         self.synchronous = synchronous
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._pending: dict[int, tuple[int, asyncio.Future[Any]]] = {}  # rid -> (child, future)
+        self._generation = 0
         self._sender = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer-send")
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._restart = asyncio.Lock()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._spawn()
+
+    def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe(duplex=True)
         self._process = context.Process(
@@ -183,11 +192,16 @@ class ProcessWriter(Writer):
         self._process.start()
         child.close()
         self._conn = parent
+        self._generation += 1
         threading.Thread(
-            target=self._read, args=(parent,), name="usagekit-writer-read", daemon=True
+            target=self._read,
+            args=(parent, self._generation),
+            name="usagekit-writer-read",
+            daemon=True,
         ).start()
 
     async def stop(self) -> None:
+        self._stopping = True
         conn, process = self._conn, self._process
         self._conn = None
         if conn is not None:
@@ -201,12 +215,22 @@ class ProcessWriter(Writer):
         self._sender.shutdown(wait=True)
 
     async def _submit(self, message: Message) -> Any:
+        if self._process is not None and not self._process.is_alive() and not self._stopping:
+            async with self._restart:
+                if not self._process.is_alive():
+                    log.error(
+                        "writer process exited (code %s); starting a new one",
+                        self._process.exitcode,
+                    )
+                    if self._conn is not None:
+                        self._conn.close()
+                    self._spawn()
         conn = self._conn
         if conn is None or self._process is None or not self._process.is_alive():
             raise WriterUnavailable("the writer process is not running; see the server log")
         rid = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = future
+        self._pending[rid] = (self._generation, future)
         try:
             await asyncio.get_running_loop().run_in_executor(
                 self._sender, conn.send, (rid, message)
@@ -218,7 +242,7 @@ class ProcessWriter(Writer):
             ) from None
         return await future
 
-    def _read(self, conn: Connection) -> None:
+    def _read(self, conn: Connection, generation: int) -> None:
         while True:
             try:
                 rid, ok, value = conn.recv()
@@ -228,19 +252,22 @@ class ProcessWriter(Writer):
             self._loop.call_soon_threadsafe(self._resolve, rid, ok, value)
         assert self._loop is not None
         if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._fail_all)
+            self._loop.call_soon_threadsafe(self._fail_all, generation)
 
     def _resolve(self, rid: int, ok: bool, value: Any) -> None:
-        future = self._pending.pop(rid, None)
-        if future is None or future.done():
+        entry = self._pending.pop(rid, None)
+        if entry is None or entry[1].done():
             return
+        future = entry[1]
         if ok:
             future.set_result(value)
         else:
             future.set_exception(value)
 
-    def _fail_all(self) -> None:
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(WriterUnavailable("the writer process stopped"))
-        self._pending.clear()
+    def _fail_all(self, generation: int) -> None:
+        """The child of that generation is gone: its unanswered requests fail (503)."""
+        for rid, (gen, future) in list(self._pending.items()):
+            if gen == generation:
+                del self._pending[rid]
+                if not future.done():
+                    future.set_exception(WriterUnavailable("the writer process stopped"))
