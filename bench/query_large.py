@@ -30,10 +30,26 @@ METERS = [CPU_METER, UNIQUE_METER]
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of a process and all its descendants (the writer process included)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
 
 
 class RssSampler(threading.Thread):
@@ -42,7 +58,7 @@ class RssSampler(threading.Thread):
         self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
 
     def run(self) -> None:
-        while not self.stop.wait(0.25):
+        while not self.stop.wait(1.0):
             self.peak = max(self.peak, rss_mb(self.pid))
 
 

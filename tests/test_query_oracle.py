@@ -252,3 +252,34 @@ def check(
 def test_query_matches_plain_python(client: TestClient, sc: dict[str, Any]) -> None:
     headers, live = load(client, sc)
     check(client, headers, sc, live)
+
+
+def whole_days(sc: dict[str, Any]) -> dict[str, Any]:
+    """The same scenario asked as daily unique counts over whole UTC days (the bitmap path)."""
+    q = dict(sc["query"])
+    q.update(
+        tz="UTC",
+        granularity="day",
+        group_by=[g for g in q["group_by"] if g != "subject"],
+        subjects=None,
+    )
+    q["from"] -= q["from"] % DAY
+    q["to"] = max(q["to"] - q["to"] % DAY, q["from"] + DAY)
+    meter = {**sc["meter"], "aggregation": "unique_count"}
+    meter.pop("value_property", None)
+    if sc["meter_first"]:
+        meter["value_property"] = "project"
+    return {**sc, "meter": meter, "query": q}
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sc=scenarios().map(whole_days))
+def test_daily_unique_counts_over_utc_days_match_plain_python(
+    client: TestClient, sc: dict[str, Any]
+) -> None:
+    headers, live = load(client, sc)
+    check(client, headers, sc, live)

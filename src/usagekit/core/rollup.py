@@ -14,12 +14,14 @@ from typing import Any
 import orjson
 
 from usagekit.core.aggregate import Cell
+from usagekit.core.daybits import month_bits
 from usagekit.core.events import Event
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.windows import DAY, HOUR, QUARTER
 
 CellKey = tuple[int, int, int, str]  # (meter_id, level, bucket, group_key)
 DistinctKey = tuple[int, int, int, str, str]  # (meter_id, level, bucket, group_key, value)
+MonthKey = tuple[int, int, str, str]  # (meter_id, month, group_key, value)
 
 
 @dataclass(slots=True)
@@ -28,6 +30,7 @@ class Deltas:
 
     cells: dict[CellKey, Cell] = field(default_factory=dict)
     distinct: dict[DistinctKey, list[int]] = field(default_factory=dict)  # [first, last]
+    months: dict[MonthKey, int] = field(default_factory=dict)  # day bits, see core.daybits
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.distinct)
@@ -96,7 +99,8 @@ def compute(meters: Sequence[Meter], events: Iterable[tuple[int, Event]]) -> Del
 
     cells = {(mid, QUARTER, b, key_of(g)): Cell(*acc) for (mid, b, g), acc in quarter.items()}
     distinct = {(mid, HOUR, b, key_of(g), v): span for (mid, b, g, v), span in hourly.items()}
-    return Deltas(_roll_up_cells(cells), _roll_up_distinct(distinct))
+    daily = _roll_up_distinct(distinct)
+    return Deltas(_roll_up_cells(cells), daily, _months(daily))
 
 
 def _plans(meters: Sequence[Meter]) -> dict[str, list[tuple[Meter, list[Meter]]]]:
@@ -132,4 +136,14 @@ def _roll_up_distinct(hourly: dict[DistinctKey, list[int]]) -> dict[DistinctKey,
         else:
             span[0] = min(span[0], first)
             span[1] = max(span[1], last)
+    return out
+
+
+def _months(distinct: dict[DistinctKey, list[int]]) -> dict[MonthKey, int]:
+    out: dict[MonthKey, int] = {}
+    for mid, level, bucket, group, value in distinct:
+        if level == DAY:
+            month, bit = month_bits(bucket // DAY)
+            key = (mid, month, group, value)
+            out[key] = out.get(key, 0) | bit
     return out

@@ -7,6 +7,7 @@ Raw events are read only for sub-minute edges and subject-level questions.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
+from usagekit.core.daybits import (
+    first_day,
+    month_of_day,
+    month_to_date_counts,
+    rolling_counts,
+    spread,
+)
 from usagekit.core.events import InvalidRecord, parse_time
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.windows import (
@@ -165,7 +173,10 @@ class Query:
         elem = elementary(wins)
         raw_only = spec.subjects is not None or "subject" in spec.group_by
         out: dict[Group, list[int | float | None]] = {}
-        if meter.aggregation is Aggregation.UNIQUE_COUNT:
+        fast = None if raw_only else self._whole_days(meter, spec, wins)
+        if fast is not None:
+            out.update(fast)
+        elif meter.aggregation is Aggregation.UNIQUE_COUNT:
             presence = self._presence(meter, spec, elem, raw_only)
             for group, per_value in presence.items():
                 ordered = {v: sorted(ks) for v, ks in per_value.items()}
@@ -207,6 +218,46 @@ class Query:
     def _raw(self, meter: Meter, spec: QuerySpec, lo: int, hi: int) -> Iterable[tuple[int, Any]]:
         subjects = sorted(spec.subjects) if spec.subjects is not None else None
         return self.store.events.raw(None, meter.tenant_id, meter.event_type, lo, hi, subjects)
+
+    # -- unique counts over whole UTC days (core.daybits) -------------------------------------
+
+    def _whole_days(
+        self, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
+    ) -> dict[Group, list[int | float | None]] | None:
+        """Daily unique counts from per-month day bitmaps, when every window is whole UTC days."""
+        if (
+            meter.aggregation is not Aggregation.UNIQUE_COUNT
+            or spec.granularity is not Granularity.DAY
+        ):
+            return None
+        if any(lo % DAY or hi % DAY for lo, hi in wins):
+            return None
+        ends = [hi // DAY for _, hi in wins]
+        if ends != list(range(ends[0], ends[0] + len(ends))):
+            return None
+        kind = spec.aggregation_type
+        span = 1 if kind == "incremental" else kind
+        if isinstance(span, int):
+            if any(hi - lo != span * DAY for lo, hi in wins):
+                return None
+        elif any(lo // DAY != first_day(month_of_day(hi // DAY - 1)) for lo, hi in wins):
+            return None
+        day0 = min(lo for lo, _ in wins) // DAY
+        proj, gids = self._projector(meter, spec)
+        rows = self.store.rollups.month_rows(
+            meter.id, month_of_day(day0), month_of_day(ends[-1] - 1), gids
+        )
+        out: dict[Group, list[int | float | None]] = {}
+        for group, per_value in _values_by_group(rows, proj):
+            if isinstance(span, int):
+                bitmaps = (spread(months, day0) for months in per_value)
+                counts = rolling_counts(bitmaps, len(wins), span, ends[0] - 1 - day0)
+            else:
+                flat = (row for months in per_value for row in months)
+                counts = month_to_date_counts(flat, ends[0] - 1, len(wins))
+            if any(counts):
+                out[group] = list(counts)
+        return out
 
     # -- sums, counts, min, max, avg, latest -----------------------------------------------
 
@@ -317,3 +368,34 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((lo, hi))
     return out
+
+
+def _values_by_group(
+    rows: Iterable[tuple[int, str, int, int]], proj: dict[int, Group]
+) -> Iterable[tuple[Group, Iterable[list[tuple[int, int]]]]]:
+    """Per output group, each value's (month, day bits) rows, merged across stored groups.
+
+    Rows arrive ordered by (group id, value, month). When no two stored groups
+    project onto one output group, a value's rows are consecutive and are
+    streamed; otherwise they are merged in memory first.
+    """
+    if len(set(proj.values())) == len(proj):
+        by_gid = itertools.groupby(rows, key=lambda r: r[0])
+        for gid, gid_rows in by_gid:
+            group = proj.get(gid)
+            if group is None:
+                continue
+            per_value = (
+                [(month, bits) for _, _, month, bits in value_rows]
+                for _, value_rows in itertools.groupby(gid_rows, key=lambda r: r[1])
+            )
+            yield group, per_value
+        return
+    merged: dict[Group, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for gid, value, month, bits in rows:
+        group = proj.get(gid)
+        if group is not None:
+            months = merged[group][value]
+            months[month] = months.get(month, 0) | bits
+    for group, values in merged.items():
+        yield group, (list(m.items()) for m in values.values())

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Row, delete, insert, select
 
 from usagekit.core.meters import Aggregation, Meter
-from usagekit.store.schema import distincts, meter_groups, meters, rollups
+from usagekit.store.schema import distinct_months, distincts, meter_groups, meters, rollups
 from usagekit.store.util import now_ms
 
 
@@ -71,7 +71,7 @@ class Meters:
 
     def delete(self, conn: Connection, meter: Meter) -> None:
         """Remove a meter and everything derived from it (raw events stay)."""
-        for table in (rollups, distincts, meter_groups):
+        for table in (rollups, distincts, distinct_months, meter_groups):
             conn.execute(delete(table).where(table.c.meter_id == meter.id))
         conn.execute(delete(meters).where(meters.c.id == meter.id))
 

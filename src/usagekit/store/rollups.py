@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from usagekit.core.aggregate import Cell
+from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
 from usagekit.core.numbers import join, split
 from usagekit.core.rollup import Deltas
-from usagekit.store.schema import distincts, meter_groups, rollups
+from usagekit.core.windows import DAY
+from usagekit.store.schema import distinct_months, distincts, meter_groups, rollups
 from usagekit.store.util import chunks, insert_values
 
 _CELL_COLS = (
@@ -42,6 +44,12 @@ ON CONFLICT (meter_id, level, bucket, group_id, value) DO UPDATE SET
   last_time = CASE WHEN excluded.last_time > distincts.last_time
               THEN excluded.last_time ELSE distincts.last_time END
 """
+
+_MONTH_HEAD = "INSERT INTO distinct_months (meter_id, group_id, value, month, days)"
+_MONTH_TAIL = (
+    "ON CONFLICT (meter_id, group_id, value, month) "
+    "DO UPDATE SET days = distinct_months.days | excluded.days"
+)
 
 Piece = tuple[int, int, int, int]  # (elementary index, level, lo, hi)
 
@@ -110,6 +118,12 @@ class Rollups:
                     )
                 )
             insert_values(conn, _CELL_HEAD, rows, _CELL_TAIL, self.mark)
+        if deltas.months:
+            mrows = [
+                (mid, ids[(mid, group)], value, month, bits)
+                for (mid, month, group, value), bits in deltas.months.items()
+            ]
+            insert_values(conn, _MONTH_HEAD, mrows, _MONTH_TAIL, self.mark)
         if deltas.distinct:
             drows = [
                 (mid, level, bucket, ids[(mid, group)], value, span[0], span[1])
@@ -125,6 +139,53 @@ class Rollups:
                     table.c.meter_id == meter_id, table.c.bucket >= lo, table.c.bucket < hi
                 )
             )
+        self._clear_months(conn, meter_id, lo // DAY, min(hi // DAY, LAST_DAY + 1))
+
+    def _clear_months(self, conn: Connection, meter_id: int, lo_day: int, hi_day: int) -> None:
+        """Clear the day bits of days [lo_day, hi_day): whole months go, partial ones are masked."""
+        if lo_day >= hi_day:
+            return
+        m = distinct_months.c
+        first, last = month_of_day(lo_day), month_of_day(hi_day - 1)
+        whole_from = first if first_day(first) >= lo_day else first + 1
+        whole_to = last if first_day(last + 1) <= hi_day else last - 1
+        if whole_from <= whole_to:
+            conn.execute(
+                delete(distinct_months).where(
+                    m.meter_id == meter_id, m.month >= whole_from, m.month <= whole_to
+                )
+            )
+        for month in {first, last} - set(range(whole_from, whole_to + 1)):
+            start = first_day(month)
+            keep = 0
+            for day in range(start, first_day(month + 1)):
+                if not lo_day <= day < hi_day:
+                    keep |= 1 << (day - start)
+            conn.execute(
+                update(distinct_months)
+                .where(m.meter_id == meter_id, m.month == month)
+                .values(days=m.days.op("&")(keep))
+            )
+            conn.execute(
+                delete(distinct_months).where(m.meter_id == meter_id, m.month == month, m.days == 0)
+            )
+
+    def month_rows(
+        self, meter_id: int, first: int, last: int, group_ids: Sequence[int] | None
+    ) -> Iterator[tuple[int, str, int, int]]:
+        """(group_id, value, month, day bits) for months [first, last], by group and value."""
+        m = distinct_months.c
+        query = select(m.group_id, m.value, m.month, m.days).where(
+            m.meter_id == meter_id, m.month >= first, m.month <= last
+        )
+        if group_ids is not None:
+            query = query.where(m.group_id.in_(list(group_ids)))
+        query = query.order_by(m.group_id, m.value, m.month)
+        with self.engine.connect() as conn:
+            cursor = conn.execute(query).cursor
+            assert cursor is not None
+            while rows := cursor.fetchmany(10_000):
+                yield from rows
 
     def cells(
         self,

@@ -101,6 +101,20 @@ distincts = Table(
     sqlite_with_rowid=False,
 )
 
+# Per value and UTC month, a bitmap of the days it was seen (bit d-1 = day d): the
+# fast path for unique counts over whole UTC days (core.daybits).
+distinct_months = Table(
+    "distinct_months",
+    metadata,
+    Column("meter_id", BigInteger, nullable=False),
+    Column("group_id", BigInteger, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("days", BigInteger, nullable=False),
+    PrimaryKeyConstraint("meter_id", "group_id", "value", "month"),
+    sqlite_with_rowid=False,
+)
+
 events = Table(
     "events",
     metadata,
