@@ -17,16 +17,21 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import blocking
-from usagekit.services.query import build_spec, resolve_range
+from usagekit.services.query import Point, QuerySpec, build_spec, resolve_range
+from usagekit.store import Store
 
 router = APIRouter(tags=["meters"])
 
 
-async def meter_or_404(request: Request, tenant_id: int, slug: str) -> Meter:
-    meter = await blocking(ctx(request).store.meters.get, tenant_id, slug)
+def find_meter(store: Store, tenant_id: int, slug: str) -> Meter:
+    meter = store.meters.get(tenant_id, slug)
     if meter is None:
         raise ApiError(404, f"no meter {slug!r}; GET /v1/meters lists them", "slug")
     return meter
+
+
+async def meter_or_404(request: Request, tenant_id: int, slug: str) -> Meter:
+    return await blocking(find_meter, ctx(request).store, tenant_id, slug)
 
 
 @router.post("/v1/meters", status_code=201, response_model=MeterOut)
@@ -127,19 +132,19 @@ async def query_meter(
     format: str | None = None,
 ) -> Response:
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
-    meter = await meter_or_404(request, who.tenant_id, slug)
-    spec = build_spec(
-        meter,
-        from_,
-        to,
-        granularity,
-        tz,
-        aggregation_type,
-        group_by or [],
-        filters_of(request),
-        scoped_subjects(who, subject),
-    )
-    points = await blocking(ctx(request).query.series, meter, spec)
+    context = ctx(request)
+    filters = filters_of(request)
+    subjects = scoped_subjects(who, subject)
+
+    def run() -> tuple[QuerySpec, list[Point]]:
+        # One worker-thread hop for lookup and query: each hop costs on every request.
+        meter = find_meter(context.store, who.tenant_id, slug)
+        spec = build_spec(
+            meter, from_, to, granularity, tz, aggregation_type, group_by or [], filters, subjects
+        )
+        return spec, context.query.series(meter, spec)
+
+    spec, points = await blocking(run)
     stamp = stamper(spec.tz)
     if wants_csv(request.headers.get("accept"), format):
         names = list(spec.group_by)
