@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,8 +14,6 @@ from usagekit.server.context import Context
 from usagekit.server.routes import admin, events, failures, health, meters
 from usagekit.server.settings import Settings
 from usagekit.store import Store
-
-log = logging.getLogger("usagekit")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -36,8 +33,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if made is not None:
             key, secret = made
             shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
+            # Printed, not logged: the one time the key is shown, whatever the log level.
             msg = f"created tenant 'default' and admin key {key.id}: {shown}"
-            log.warning(msg)
             print(f"usagekit: {msg}", flush=True)
         await context.writer.start()
         app.state.ctx = context
