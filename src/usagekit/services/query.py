@@ -59,7 +59,7 @@ class QuerySpec:
     subjects: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Point:
     start: int
     end: int
