@@ -222,9 +222,7 @@ class Rollups:
                     + join_on
                     + " GROUP BY p.idx, r.group_id"
                 )
-                for idx, gid, count, units, nanos, mn, mx in conn.exec_driver_sql(
-                    sql, tuple(params)
-                ):
+                for idx, gid, count, units, nanos, mn, mx in _rows(conn, sql, params):
                     cell = out.get((idx, gid))
                     add = Cell(int(count), join(int(units), int(nanos)), mn, mx)
                     if cell is None:
@@ -238,7 +236,7 @@ class Rollups:
                         + join_on
                         + " AND r.last_value IS NOT NULL"
                     )
-                    for idx, gid, lt, ls, lv in conn.exec_driver_sql(sql, tuple(params)):
+                    for idx, gid, lt, ls, lv in _rows(conn, sql, params):
                         out[(idx, gid)].merge(Cell(0, 0, None, None, lt, ls, lv))
         return out
 
@@ -255,3 +253,10 @@ class Rollups:
         with self.engine.connect() as conn:
             for row in conn.execute(query).yield_per(10_000):
                 yield row[0], row[1], row[2], row[3], row[4]
+
+
+def _rows(conn: Connection, sql: str, params: list[Any]) -> list[Any]:
+    """All rows as plain DBAPI tuples: skips SQLAlchemy's per-row wrapping on hot reads."""
+    cursor = conn.exec_driver_sql(sql, tuple(params)).cursor
+    assert cursor is not None
+    return list(cursor.fetchall())
