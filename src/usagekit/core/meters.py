@@ -83,24 +83,14 @@ class Meter:
         """Dimension names in their canonical (sorted) order; `subject` is implicit."""
         return tuple(sorted(self.dimensions))
 
-    def dimension_values(self, event: Event) -> list[str | None]:
-        """This event's dimension values, in dimension_names order."""
-        return [dimension_text(lookup(event.data, p)) for p in self._dim_paths]
-
     def dimension_tuple(self, event: Event) -> tuple[str | None, ...]:
-        """dimension_values as a tuple, with a fast path for top-level string properties."""
+        """This event's dimension values in dimension_names order (fast path: top-level keys)."""
         data = event.data
         out = []
         for path in self._dim_paths:
             value = data.get(path[0]) if len(path) == 1 else lookup(data, path)
             out.append(value if value is None or type(value) is str else dimension_text(value))
         return tuple(out)
-
-    def group_key(self, event: Event) -> str:
-        """Canonical JSON list of this event's dimension values (the rollup group)."""
-        if not self._dim_paths:
-            return "[]"
-        return orjson.dumps(self.dimension_values(event)).decode()
 
     def numeric(self, event: Event) -> tuple[int, float] | None:
         """(nano-units, float) of the value property, or None when missing or not numeric."""

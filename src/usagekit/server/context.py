@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from dataclasses import dataclass, field
@@ -53,7 +52,6 @@ class Context:
         burst = settings.rate_burst or max(1.0, 2 * settings.rate_limit)
         self.limiter = RateLimiter(settings.rate_limit, burst)
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
-        self._lock = asyncio.Lock()
 
     async def authenticate(self, secret: str) -> ApiKey | None:
         """The live key for a secret; looked up at most every key_cache_seconds."""

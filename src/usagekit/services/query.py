@@ -122,16 +122,19 @@ def resolve_range(
     tz: ZoneInfo | None = None,
 ) -> tuple[int, int]:
     """[from, to) in ms: `to` defaults to now, `from` to 30 days before, bucket-aligned."""
-    end_ms = _time(end, "to") if end else int(time.time() * 1000)
+    end_ms = parse_instant(end, "to") if end else int(time.time() * 1000)
     start_ms = (
-        _time(start, "from") if start else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
+        parse_instant(start, "from")
+        if start
+        else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
     )
     if end_ms <= start_ms:
         raise InvalidInput("'to' must be after 'from'", "to")
     return start_ms, end_ms
 
 
-def _time(value: str, param: str) -> int:
+def parse_instant(value: str, param: str) -> int:
+    """A query parameter given as RFC 3339 or Unix ms; InvalidInput naming it otherwise."""
     try:
         return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
     except InvalidRecord as exc:
@@ -209,7 +212,7 @@ class Query:
         return proj, (sorted(proj) if spec.filters else None)
 
     def _event_group(self, meter: Meter, spec: QuerySpec, ev: Any) -> Group | None:
-        values = dict(zip(meter.dimension_names, meter.dimension_values(ev), strict=True))
+        values = dict(zip(meter.dimension_names, meter.dimension_tuple(ev), strict=True))
         if any(values[d] not in allowed for d, allowed in spec.filters):
             return None
         values["subject"] = ev.subject

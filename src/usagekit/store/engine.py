@@ -53,7 +53,3 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # busy_timeout makes a second writer wait rather than fail.
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

@@ -97,8 +97,8 @@ class Events:
             for index, ev, first in repeats:
                 _judge_repeat(outcome, index, ev, kept.get((ev.source, ev.id), first))
             outcome.conflicts.sort()
-            by_index = dict(batch.events)
             conflicts = outcome.conflicts if batch.keep_conflicts else []
+            by_index = dict(batch.events) if conflicts else {}
             fail_rows += [
                 _failure_row(
                     batch.tenant_id, received, batch.channel, CONFLICT, by_index[i].as_record()

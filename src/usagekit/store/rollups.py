@@ -60,9 +60,6 @@ class Rollups:
         self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._groups: dict[tuple[int, str], int] = {}
 
-    def _sql(self, template: str, n: int) -> str:
-        return template.replace("{p}", ", ".join([self.mark] * n))
-
     def forget_groups(self) -> None:
         """Drop cached group ids (after a rollback, or when meters are deleted)."""
         self._groups.clear()

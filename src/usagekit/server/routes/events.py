@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from usagekit.core.events import InvalidRecord, format_time, parse_time
+from usagekit.core.events import format_time
 from usagekit.core.records import StoredEvent
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
@@ -16,6 +16,7 @@ from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import BodyError, IngestJob
+from usagekit.services.query import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -64,12 +65,7 @@ async def send_events(
 
 
 def time_param(value: str | None, param: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
-    except InvalidRecord as exc:
-        raise ApiError(400, str(exc), param) from None
+    return parse_instant(value, param) if value else None
 
 
 def event_json(e: StoredEvent) -> dict[str, Any]:
