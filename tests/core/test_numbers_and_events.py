@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -44,6 +45,14 @@ def test_times_parse_to_the_same_instant() -> None:
     for bad in ("2026-11-02T10:15:00", "tomorrow", 2**60, -1, 1.5):
         with pytest.raises(InvalidRecord):
             parse_time(bad)
+
+
+@given(st.integers(min_value=0, max_value=253402300799999))
+def test_formatted_times_agree_with_datetime(ms: int) -> None:
+    expected = datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    expected += f".{ms % 1000:03d}Z" if ms % 1000 else "Z"
+    assert format_time(ms) == expected
+    assert parse_time(format_time(ms)) == ms
 
 
 def test_record_errors_name_the_field() -> None:

@@ -140,16 +140,19 @@ def parse_record(record: object) -> Event:
 def format_time(ms: int) -> str:
     """Unix ms as RFC 3339 UTC, with milliseconds only when there are some.
 
-    Hot in exports, so it formats by arithmetic with a cached date part.
+    Hot in exports, so it formats by arithmetic with a cached date-and-minute part.
     """
     seconds, millis = divmod(ms, 1000)
-    day, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    prefix = _date_prefix(day)
+    minute, secs = divmod(seconds, 60)
     if millis:
-        return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
-    return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}Z"
+        return f"{_minute_prefix(minute)}{secs:02d}.{millis:03d}Z"
+    return f"{_minute_prefix(minute)}{secs:02d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _minute_prefix(minute: int) -> str:
+    day, rest = divmod(minute, 1440)
+    return f"{_date_prefix(day)}{rest // 60:02d}:{rest % 60:02d}:"
 
 
 @functools.lru_cache(maxsize=4096)
