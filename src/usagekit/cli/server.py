@@ -1,4 +1,4 @@
-"""The `usagekit` command line."""
+"""Server-side commands: `serve` and `rebuild` (they open the database directly)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-app = typer.Typer(
-    name="usagekit",
-    help="Self-hosted usage metering: ingest events exactly once, query totals and time series.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console(stderr=True)
+from usagekit.cli.common import app, console
 
 DbOption = Annotated[
     str,
@@ -61,8 +54,11 @@ def serve(
     ] = "process",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the API server. On first start it creates tenant 'default' and an admin key:
-    USAGEKIT_BOOTSTRAP_KEY if set, else a new key printed once."""
+    """Run the API server (SQLite usagekit.db by default).
+
+    On first start it creates tenant 'default' and an admin key: USAGEKIT_BOOTSTRAP_KEY
+    if set, else a new key printed once.
+    """
     import uvicorn
 
     from usagekit.server.app import create_app
@@ -106,11 +102,3 @@ def rebuild(
         count = store.rebuild(tenant_id)
     console.print(f"rebuilt {count} meter(s)")
     store.close()
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

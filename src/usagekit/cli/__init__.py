@@ -1,0 +1,25 @@
+"""The `usagekit` command line: the server, and a client of its API (typer + rich)."""
+
+from __future__ import annotations
+
+import sys
+
+from usagekit.cli import data, demo, manage, server  # noqa: F401  (they register commands)
+from usagekit.cli.common import app, console
+
+
+def main() -> None:
+    """Entry point: SDK errors become one red line and exit status 2, not a traceback."""
+    from usagekit.client.errors import UsagekitError
+
+    try:
+        app()
+    except UsagekitError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

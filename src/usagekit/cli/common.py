@@ -1,0 +1,127 @@
+"""What every command shares: the app, consoles, connection options and output formats."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from usagekit.client import Client
+
+app = typer.Typer(
+    name="usagekit",
+    help="Self-hosted usage metering: ingest events exactly once, query totals and time series.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)  # progress, messages and errors
+out = Console(soft_wrap=True)  # results, so they can be piped
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="USAGEKIT_URL",
+        help="Server URL, e.g. http://127.0.0.1:8200.",
+        show_default=False,
+    ),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key", envvar="USAGEKIT_API_KEY", help="API key (Bearer).", show_default=False
+    ),
+]
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="Start: RFC 3339, a date, or Unix ms (inclusive).")
+]
+ToOption = Annotated[
+    str | None, typer.Option("--to", help="End: RFC 3339, a date, or Unix ms (exclusive).")
+]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def connect(url: str | None, api_key: str | None) -> Client:
+    from usagekit.client import Client
+
+    return Client(url, api_key)
+
+
+def when(value: str | None) -> date | str | None:
+    """A date (YYYY-MM-DD: midnight in the query's zone) or anything the server reads."""
+    if value and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value  # the server names the problem
+    return value
+
+
+def pairs(values: Sequence[str] | None, option: str) -> dict[str, list[str]]:
+    """Repeated NAME=VALUE options as {name: [values]}."""
+    found: dict[str, list[str]] = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:,.9f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def render(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: str = "") -> None:
+    """Rows as a table on the terminal, or CSV / JSON on stdout for other programs."""
+    if fmt is Format.json:
+        sys.stdout.write(
+            orjson.dumps(rows, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC).decode() + "\n"
+        )
+    elif fmt is Format.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(
+                [
+                    v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
+                    for v in (row.get(c) for c in columns)
+                ]
+            )
+    else:
+        table = Table(title=title or None, show_lines=False)
+        for name in columns:
+            justify = "right" if name in ("value", "count") else "left"
+            table.add_column(name, justify=justify, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+        out.print(table)
