@@ -10,7 +10,7 @@ from usagekit.cli.common import app, console
 
 def main() -> None:
     """Entry point: SDK errors become one red line and exit status 2, not a traceback."""
-    from usagekit.client.errors import UsagekitError
+    from usagekit.errors import UsagekitError
 
     try:
         app()

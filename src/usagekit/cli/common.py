@@ -120,8 +120,10 @@ def render(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: s
     else:
         table = Table(title=title or None, show_lines=False)
         for name in columns:
-            justify = "right" if name in ("value", "count") else "left"
-            table.add_column(name, justify=justify, overflow="fold")
+            if name in ("value", "count"):
+                table.add_column(name, justify="right", overflow="fold")
+            else:
+                table.add_column(name, overflow="fold")
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns))
         out.print(table)

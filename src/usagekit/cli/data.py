@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -194,24 +195,20 @@ def events(
     api_key: KeyOption = None,
 ) -> None:
     """Recent events, newest first (voided ones marked)."""
-    rows = []
     with connect(url, api_key) as client:
-        for event in client.events(
-            when(start), when(end), type, subject, page_size=min(limit, 1000)
-        ):
-            rows.append(
-                {
-                    "time": event.time,
-                    "id": event.id,
-                    "source": event.source,
-                    "type": event.type,
-                    "subject": event.subject,
-                    "data": event.data,
-                    "voided": "voided" if event.voided else "",
-                }
-            )
-            if len(rows) >= limit:
-                break
+        found = client.events(when(start), when(end), type, subject, page_size=min(limit, 1000))
+        rows = [
+            {
+                "time": event.time,
+                "id": event.id,
+                "source": event.source,
+                "type": event.type,
+                "subject": event.subject,
+                "data": event.data,
+                "voided": "voided" if event.voided else "",
+            }
+            for event in islice(found, limit)
+        ]
     render(rows, ["time", "id", "source", "type", "subject", "data", "voided"], fmt)
 
 

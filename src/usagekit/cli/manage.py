@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from itertools import islice
 from typing import Annotated, Any
 
 import typer
@@ -160,12 +161,9 @@ def failures_list(
     api_key: KeyOption = None,
 ) -> None:
     """Refused records with their errors, newest first."""
-    rows = []
     with connect(url, api_key) as client:
-        for failure in client.failures(page_size=min(limit, 1000)):
-            rows.append(asdict(failure))
-            if len(rows) >= limit:
-                break
+        found = client.failures(page_size=min(limit, 1000))
+        rows = [asdict(failure) for failure in islice(found, limit)]
     render(rows, ["id", "received", "channel", "error", "record"], fmt, "failures")
 
 

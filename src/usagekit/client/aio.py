@@ -14,9 +14,9 @@ import httpx
 
 from usagekit.client import ops
 from usagekit.client.base import BaseClient, Call, Instant, Op
-from usagekit.client.errors import UsagekitError
 from usagekit.client.export import Sink, broken_stream
 from usagekit.client.models import Event, Failure
+from usagekit.errors import UsagekitError
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -19,7 +19,7 @@ import httpx
 
 from usagekit import __version__
 from usagekit.client.batching import DEFAULT_MAX_BYTES
-from usagekit.client.errors import (
+from usagekit.errors import (
     ConfigurationError,
     TransportError,
     from_response,

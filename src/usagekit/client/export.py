@@ -8,7 +8,7 @@ from typing import IO
 
 import httpx
 
-from usagekit.client.errors import TransportError
+from usagekit.errors import TransportError
 
 
 class Sink:

@@ -14,7 +14,6 @@ import orjson
 
 from usagekit.client import batching
 from usagekit.client.base import BaseClient, Call, Instant, Op, instant
-from usagekit.client.errors import ValidationError
 from usagekit.client.models import (
     ApiKey,
     Event,
@@ -27,6 +26,7 @@ from usagekit.client.models import (
     Tenant,
     VoidResult,
 )
+from usagekit.errors import ValidationError
 
 VOID_CHUNK = 10_000  # the server takes at most this many ids per void request
 
