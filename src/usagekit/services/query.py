@@ -8,12 +8,9 @@ Raw events are read only for sub-minute edges and subject-level questions.
 from __future__ import annotations
 
 import itertools
-import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
 from usagekit.core.daybits import (
@@ -23,7 +20,6 @@ from usagekit.core.daybits import (
     rolling_counts,
     spread,
 )
-from usagekit.core.events import InvalidRecord, parse_time
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.windows import (
     DAY,
@@ -36,114 +32,11 @@ from usagekit.core.windows import (
     decompose,
     decompose_distinct,
     elementary,
-    floor,
-    parse_aggregation_type,
     windows,
-    zone,
 )
 from usagekit.services.errors import InvalidInput
+from usagekit.services.query_spec import Group, Point, QuerySpec
 from usagekit.store import Store
-
-Group = tuple[str | None, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class QuerySpec:
-    start: int
-    end: int
-    granularity: Granularity
-    tz: ZoneInfo
-    aggregation_type: int | str
-    group_by: tuple[str, ...] = ()
-    filters: tuple[tuple[str, frozenset[str]], ...] = ()
-    subjects: frozenset[str] | None = None
-
-
-@dataclass(slots=True)
-class Point:
-    start: int
-    end: int
-    group: dict[str, str | None]
-    value: int | float | None
-
-
-def build_spec(
-    meter: Meter,
-    start: str | None,
-    end: str | None,
-    granularity: str = "day",
-    tz: str = "UTC",
-    aggregation_type: str = "incremental",
-    group_by: Sequence[str] = (),
-    filters: dict[str, list[str]] | None = None,
-    subjects: Sequence[str] | None = None,
-) -> QuerySpec:
-    """Validate query parameters against a meter; InvalidInput names the bad one."""
-    try:
-        gran = Granularity(granularity)
-    except ValueError:
-        allowed = ", ".join(g.value for g in Granularity)
-        raise InvalidInput(f"granularity must be one of {allowed}", "granularity") from None
-    try:
-        zone_info = zone(tz)
-        agg_type = parse_aggregation_type(aggregation_type)
-        start_ms, end_ms = resolve_range(start, end, gran, zone_info)
-    except WindowError as exc:
-        raise InvalidInput(str(exc), exc.param) from None
-    known = {*meter.dimension_names, "subject"}
-    for name in group_by:
-        if name not in known:
-            raise InvalidInput(_unknown_dimension(meter, name), "group_by")
-    subject_set = set(subjects) if subjects else None
-    clean: list[tuple[str, frozenset[str]]] = []
-    for name, values in sorted((filters or {}).items()):
-        if name not in known:
-            raise InvalidInput(_unknown_dimension(meter, name), f"filter[{name}]")
-        if name == "subject":
-            subject_set = set(values) if subject_set is None else subject_set & set(values)
-        else:
-            clean.append((name, frozenset(values)))
-    return QuerySpec(
-        start_ms,
-        end_ms,
-        gran,
-        zone_info,
-        agg_type,
-        tuple(dict.fromkeys(group_by)),
-        tuple(clean),
-        frozenset(subject_set) if subject_set is not None else None,
-    )
-
-
-def resolve_range(
-    start: str | None,
-    end: str | None,
-    granularity: Granularity = Granularity.DAY,
-    tz: ZoneInfo | None = None,
-) -> tuple[int, int]:
-    """[from, to) in ms: `to` defaults to now, `from` to 30 days before, bucket-aligned."""
-    end_ms = parse_instant(end, "to") if end else int(time.time() * 1000)
-    start_ms = (
-        parse_instant(start, "from")
-        if start
-        else floor(end_ms - 30 * DAY, granularity, tz or zone("UTC"))
-    )
-    if end_ms <= start_ms:
-        raise InvalidInput("'to' must be after 'from'", "to")
-    return start_ms, end_ms
-
-
-def parse_instant(value: str, param: str) -> int:
-    """A query parameter given as RFC 3339 or Unix ms; InvalidInput naming it otherwise."""
-    try:
-        return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
-    except InvalidRecord as exc:
-        raise InvalidInput(str(exc), param) from None
-
-
-def _unknown_dimension(meter: Meter, name: str) -> str:
-    dims = ", ".join(["subject", *meter.dimension_names])
-    return f"meter {meter.slug!r} has no dimension {name!r}; it has: {dims}"
 
 
 class Query:

@@ -16,7 +16,7 @@ from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import BodyError, IngestJob
-from usagekit.services.query import parse_instant
+from usagekit.services.query_spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

@@ -17,7 +17,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import blocking
-from usagekit.services.query import Point, QuerySpec, build_spec, resolve_range
+from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
 
 router = APIRouter(tags=["meters"])
