@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from usagekit.core.presets import PRESETS
 from usagekit.store import Store
 
 METER = {
@@ -145,5 +146,5 @@ def test_rebuild_command_recomputes_from_raw_events(client: TestClient, settings
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "rebuilt 1 meter" in done.stderr
+    assert f"rebuilt {1 + len(PRESETS)} meter" in done.stderr  # the cpu meter and the presets
     assert totals(client, tz="America/New_York") == before

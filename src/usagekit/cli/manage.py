@@ -33,7 +33,9 @@ app.add_typer(keys, name="keys")
 app.add_typer(tenants, name="tenants")
 app.add_typer(failures, name="failures")
 
-METER_COLUMNS = ["slug", "event_type", "aggregation", "value_property", "dimensions", "unit"]
+METER_COLUMNS = [
+    "slug", "event_type", "aggregation", "value_property", "dimensions", "unit", "profile"
+]  # fmt: skip
 KEY_COLUMNS = ["id", "tenant", "role", "subject", "name", "prefix", "created", "revoked"]
 
 

@@ -132,6 +132,7 @@ class Meter:
     dimensions: dict[str, str] = field(default_factory=dict)
     unit: str | None = None
     description: str | None = None
+    profile: str | None = None  # set on a seed profile's preset meter
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Meter:
@@ -143,6 +144,7 @@ class Meter:
             dimensions=dict(d.get("dimensions") or {}),
             unit=d.get("unit"),
             description=d.get("description"),
+            profile=d.get("profile"),
         )
 
 

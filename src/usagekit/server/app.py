@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
-from usagekit.server import errors
+from usagekit.server import errors, profiles
 from usagekit.server.context import Context
 from usagekit.server.routes import admin, events, failures, health, meters
 from usagekit.server.settings import Settings
+from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
 
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # Printed, not logged: the one time the key is shown, whatever the log level.
             msg = f"created tenant 'default' and admin key {key.id}: {shown}"
             print(f"usagekit: {msg}", flush=True)
+        await run_in_threadpool(ensure_presets, opened)
         await context.writer.start()
         app.state.ctx = context
         try:
@@ -51,7 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
     )
-    errors.install(app)
     for module in (health, events, meters, failures, admin):
         app.include_router(module.router)
+    errors.install(app, profiles.install(app))
     return app

@@ -62,35 +62,41 @@ def bearer(header: str | None) -> str | None:
     return None
 
 
+async def authorize(context: Context, secret: str | None, need: Can, how: str) -> Principal:
+    """The caller behind `secret` if it may do `need`; else 401, 403 or 429.
+
+    `how` tells a caller without a key how to send one (it differs per profile).
+    """
+    if not secret:
+        raise ApiError(401, f"missing API key: {how}", headers={"WWW-Authenticate": "Bearer"})
+    key = await context.authenticate(secret)
+    if key is None:
+        raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return admit(context, key, need)
+
+
+def admit(context: Context, key: ApiKey, need: Can) -> Principal:
+    """A known, live key: 429 over its rate limit, 403 when its role may not do `need`."""
+    wait = context.limiter.check(key.id)
+    if wait > 0:
+        raise ApiError(
+            429,
+            f"rate limit of {context.settings.rate_limit:g} requests/s for this key "
+            "exceeded; retry later",
+            headers={"Retry-After": context.retry_after(wait)},
+        )
+    principal = Principal(key)
+    allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
+    if need not in allowed:
+        raise ApiError(403, f"a key with role {key.role.value!r} cannot {need.value}")
+    return principal
+
+
 def require(need: Can) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that admits keys allowed to do `need`, else 401/403/429."""
+    """A dependency that admits Bearer keys allowed to do `need`, else 401/403/429."""
 
     async def dependency(request: Request) -> Principal:
-        context = ctx(request)
         token = bearer(request.headers.get("authorization"))
-        if token is None:
-            raise ApiError(
-                401,
-                "missing API key: send 'Authorization: Bearer <key>'",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        key = await context.authenticate(token)
-        if key is None:
-            raise ApiError(
-                401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-            )
-        wait = context.limiter.check(key.id)
-        if wait > 0:
-            raise ApiError(
-                429,
-                f"rate limit of {context.settings.rate_limit:g} requests/s for this key "
-                "exceeded; retry later",
-                headers={"Retry-After": context.retry_after(wait)},
-            )
-        principal = Principal(key)
-        allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
-        if need not in allowed:
-            raise ApiError(403, f"a key with role {key.role.value!r} cannot {need.value}")
-        return principal
+        return await authorize(ctx(request), token, need, "send 'Authorization: Bearer <key>'")
 
     return dependency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,7 +56,7 @@ def error_body(code: str, message: str, param: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "param": param}}
 
 
-def error_response(
+def native_error(
     status: int,
     message: str,
     param: str | None = None,
@@ -65,21 +66,43 @@ def error_response(
     return JSON(error_body(code or CODES.get(status, "error"), message, param), status, headers)
 
 
-def install(app: FastAPI) -> None:
+# A profile's error shape: (request, status, message, param, headers) -> response.
+ErrorStyle = Callable[[Request, int, str, "str | None", "dict[str, str] | None"], Response]
+
+
+def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None:
+    """Every error in one shape: the native one, or the vendor's under a profile's prefix."""
+
+    def error_response(
+        request: Request,
+        status: int,
+        message: str,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        path = request.url.path
+        for prefix, style in styles:
+            if path.startswith(prefix):
+                return style(request, status, message, param, headers)
+        return native_error(status, message, param, code, headers)
+
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.message, exc.param, exc.code, exc.headers)
+    async def _api(request: Request, exc: ApiError) -> Response:
+        return error_response(request, exc.status, exc.message, exc.param, exc.code, exc.headers)
 
     @app.exception_handler(ServiceError)
-    async def _service(_: Request, exc: ServiceError) -> Response:
-        return error_response(STATUS.get(type(exc), 400), exc.message, exc.param, exc.code)
+    async def _service(request: Request, exc: ServiceError) -> Response:
+        status = STATUS.get(type(exc), 400)
+        return error_response(request, status, exc.message, exc.param, exc.code)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         raw_loc = tuple(first.get("loc", ()))
         if raw_loc == ("body",) and first.get("type") in ("model_attributes_type", "dict_type"):
             return error_response(
+                request,
                 400,
                 "body: expected a JSON object; send it with Content-Type: application/json",
                 "body",
@@ -91,16 +114,17 @@ def install(app: FastAPI) -> None:
             if param
             else first.get("msg", "invalid request")
         )
-        return error_response(400, message, param)
+        return error_response(request, 400, message, param)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs"
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        return error_response(request, exc.status_code, message, headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> Response:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "internal error; the server log has the details")
+        return error_response(request, 500, "internal error; the server log has the details")

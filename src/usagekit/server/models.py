@@ -72,6 +72,9 @@ class MeterOut(BaseModel):
     dimensions: dict[str, str]
     unit: str | None
     description: str | None
+    profile: str | None = Field(
+        None, description="the seed profile whose preset this is; presets cannot be deleted"
+    )
 
 
 class VoidIn(Strict):

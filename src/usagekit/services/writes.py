@@ -15,10 +15,12 @@ from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
 from usagekit.services.errors import Conflict, NotFound
+from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.store import Store, TenantBatch
 
 
 def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
+    check_user_slug(meter.slug)
     try:
         return store.create_meter(tenant_id, meter)
     except IntegrityError:
@@ -26,6 +28,7 @@ def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
 
 
 def delete_meter(store: Store, meter: Meter) -> None:
+    check_deletable(meter.slug)
     store.delete_meter(meter)
 
 
@@ -34,7 +37,9 @@ def void(store: Store, tenant_id: int, source: str, ids: list[str]) -> tuple[lis
 
 
 def create_tenant(store: Store, name: str) -> Tenant:
-    return Admin(store).create_tenant(name)
+    tenant = Admin(store).create_tenant(name)
+    ensure_presets(store, [tenant.id])
+    return tenant
 
 
 def create_key(
@@ -89,6 +94,7 @@ WRITES: dict[str, Callable[..., Any]] = {
     for f in (
         create_meter,
         delete_meter,
+        ensure_presets,
         void,
         create_tenant,
         create_key,

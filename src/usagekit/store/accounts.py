@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from secrets import token_hex
 from typing import Any
 
 from sqlalchemy import Engine, Row, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.records import ApiKey, Role, Tenant
-from usagekit.store.schema import api_keys, tenants
+from usagekit.store.schema import api_keys, server_secrets, tenants
 from usagekit.store.util import now_ms
 
 
@@ -109,6 +111,21 @@ class Accounts:
                 .values(revoked_ms=now_ms())
             )
         return result.rowcount > 0
+
+    def server_secret(self, name: str) -> str:
+        """A random secret kept in the database, made on first use (every process sees one)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(server_secrets.c.value).where(server_secrets.c.name == name)
+            ).scalar()
+        if found is not None:
+            return str(found)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(server_secrets).values(name=name, value=token_hex(32)))
+        except IntegrityError:
+            pass  # another process made it first
+        return self.server_secret(name)
 
     def count_keys(self) -> int:
         with self.engine.connect() as conn:

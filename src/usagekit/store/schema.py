@@ -42,6 +42,14 @@ api_keys = Table(
     Column("revoked_ms", BigInteger),
 )
 
+# Server-side signing keys (e.g. for profile access tokens), made once per database.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
 meters = Table(
     "meters",
     metadata,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from usagekit.core.events import format_time
 from usagekit.core.meters import InvalidMeter, Meter, validate_meter
+from usagekit.core.presets import profile_of
 from usagekit.core.windows import format_local
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
@@ -28,6 +29,11 @@ def find_meter(store: Store, tenant_id: int, slug: str) -> Meter:
     if meter is None:
         raise ApiError(404, f"no meter {slug!r}; GET /v1/meters lists them", "slug")
     return meter
+
+
+def meter_json(meter: Meter) -> dict[str, Any]:
+    """A meter as the API shows it: `profile` names the seed profile of a preset."""
+    return {**meter.as_dict(), "profile": profile_of(meter.slug)}
 
 
 async def meter_or_404(request: Request, tenant_id: int, slug: str) -> Meter:
@@ -53,7 +59,7 @@ async def create_meter(
         raise ApiError(400, str(exc), exc.param) from None
     context = ctx(request)
     created = await context.writer.call("create_meter", who.tenant_id, meter)
-    return JSON(created.as_dict(), 201)
+    return JSON(meter_json(created), 201)
 
 
 @router.get("/v1/meters", response_model=list[MeterOut])
@@ -61,14 +67,14 @@ async def list_meters(
     request: Request, who: Annotated[Principal, Depends(require(Can.READ))]
 ) -> Response:
     meters = await blocking(ctx(request).store.meters.for_tenant, who.tenant_id)
-    return JSON([m.as_dict() for m in meters])
+    return JSON([meter_json(m) for m in meters])
 
 
 @router.get("/v1/meters/{slug}", response_model=MeterOut)
 async def get_meter(
     request: Request, slug: str, who: Annotated[Principal, Depends(require(Can.READ))]
 ) -> Response:
-    return JSON((await meter_or_404(request, who.tenant_id, slug)).as_dict())
+    return JSON(meter_json(await meter_or_404(request, who.tenant_id, slug)))
 
 
 @router.delete("/v1/meters/{slug}", status_code=204)
@@ -181,7 +187,7 @@ async def usage_summary(
     subject: Annotated[list[str] | None, Query()] = None,
     format: str | None = None,
 ) -> Response:
-    """One total per meter (and group) over [from, to)."""
+    """One total per meter (and group) over [from, to); idle profile presets are left out."""
     context = ctx(request)
     meters = await blocking(context.store.meters.for_tenant, who.tenant_id)
     subjects = scoped_subjects(who, subject)
@@ -193,6 +199,8 @@ async def usage_summary(
             meter, str(start), str(end), "day", "UTC", "incremental", wanted, None, subjects
         )
         totals = await blocking(context.query.total, meter, spec)
+        if profile_of(meter.slug) and not any(totals.values()):
+            continue  # a seed profile's preset shows once it has usage
         for group, value in sorted(totals.items(), key=lambda kv: [str(v) for v in kv[0]]):
             labels: dict[str, str | None] = dict.fromkeys(group_by or [])
             labels.update(zip(wanted, group, strict=True))

@@ -1,0 +1,1 @@
+"""Pure parts of the seed profiles: preset meters and wire <-> event translation."""

@@ -1,0 +1,156 @@
+"""Earnix Elevate usage monitoring: token exchange, metric totals, CSV download.
+
+`earnix-elevate`'s UsageMonitoringService with server="localhost" talks to
+http://localhost:8200, usagekit's default port. clientId is a usagekit key's id,
+secret the key itself; the access token is a JWT (HS256, one hour) signed with a
+secret kept in the database, so every server process on it accepts it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import jwt
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from usagekit.core.records import ApiKey
+from usagekit.server.auth import Can, Principal, admit, bearer, ctx
+from usagekit.server.errors import ApiError
+from usagekit.server.profiles import Profile
+from usagekit.server.responses import JSON, stream_csv
+from usagekit.server.routes.common import blocking
+from usagekit.services.errors import InvalidInput
+from usagekit.services.profiles import elevate
+from usagekit.services.query_spec import parse_instant
+from usagekit.store import FAR_FUTURE
+
+TOKEN_SECONDS = 3600
+SECRET_NAME = "elevate-token"
+router = APIRouter()
+
+
+class Exchange(BaseModel):
+    client_id: str = Field(alias="clientId", min_length=1, max_length=64)
+    secret: str = Field(min_length=1, max_length=512)
+
+
+@router.post("/exchange-auth-code")
+async def exchange(request: Request, body: Exchange) -> Response:
+    """Trade a key id and key for a bearer JWT with `exp` (what the client caches)."""
+    context = ctx(request)
+    key = await context.authenticate(body.secret)
+    if key is None or key.id != body.client_id:
+        raise ApiError(401, "invalid clientId or secret")
+    now = int(time.time())
+    claims = {"sub": key.id, "tid": key.tenant_id, "iat": now, "exp": now + TOKEN_SECONDS}
+    token = jwt.encode(claims, await _signing_key(request), algorithm="HS256")
+    return JSON({"accessToken": token, "expiresIn": TOKEN_SECONDS})
+
+
+async def _signing_key(request: Request) -> str:
+    state = request.app.state
+    found: str | None = getattr(state, "elevate_secret", None)
+    if found is None:
+        found = await blocking(ctx(request).store.accounts.server_secret, SECRET_NAME)
+        state.elevate_secret = found
+    return found
+
+
+async def caller(request: Request) -> Principal:
+    """The key behind a valid, unexpired token, if it is still live and may read usage."""
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise ApiError(401, "missing bearer token; POST /exchange-auth-code first")
+    try:
+        claims = jwt.decode(token, await _signing_key(request), algorithms=["HS256"])
+        key_id, tenant_id = str(claims["sub"]), int(claims["tid"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        raise ApiError(401, "invalid or expired access token") from None
+    context = ctx(request)
+    key: ApiKey | None = await blocking(context.store.accounts.key_by_id, tenant_id, key_id)
+    if key is None or key.revoked_ms is not None:
+        raise ApiError(401, "the key behind this token was revoked")
+    return admit(context, key, Can.READ)
+
+
+def _range(start: str | None, end: str | None) -> tuple[int, int]:
+    lo = parse_instant(start, "startDate") if start else 0
+    hi = parse_instant(end, "endDate") if end else FAR_FUTURE
+    if hi <= lo:
+        raise InvalidInput("endDate must be after startDate", "endDate")
+    return lo, hi
+
+
+Who = Annotated[Principal, Depends(caller)]
+MetricType = Annotated[str | None, Query(alias="metricType")]
+StartDate = Annotated[str | None, Query(alias="startDate")]
+EndDate = Annotated[str | None, Query(alias="endDate")]
+
+
+@router.get("/api/umon/v1/usage-metrics")
+async def usage_summary(
+    request: Request,
+    who: Who,
+    metric_type: MetricType = None,
+    start: StartDate = None,
+    end: EndDate = None,
+) -> Response:
+    """{"metricType", "totalValue"} over [startDate, endDate) for the token's tenant."""
+    context = ctx(request)
+    elevate.metric(metric_type)
+    lo, hi = _range(start, end)
+    value = await blocking(
+        elevate.total, context.store, context.query, who.tenant_id, str(metric_type), lo, hi
+    )
+    return JSON({"metricType": metric_type, "totalValue": value})
+
+
+@router.get("/api/umon/v1/usage-metrics/download")
+async def download(
+    request: Request,
+    who: Who,
+    metric_type: MetricType = None,
+    start: StartDate = None,
+    end: EndDate = None,
+) -> Response:
+    """Every job event carrying the metric, as CSV streamed a database page at a time."""
+    elevate.metric(metric_type)
+    lo, hi = _range(start, end)
+    rows = elevate.job_rows_csv(
+        ctx(request).store, who.tenant_id, who.key.tenant_name, str(metric_type), lo, hi
+    )
+    return stream_csv(rows, f"usage-{str(metric_type).lower()}.csv")
+
+
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
+          503: "Service Unavailable"}  # fmt: skip
+
+
+def problem(
+    request: Request,
+    status: int,
+    message: str,
+    param: str | None,
+    headers: dict[str, str] | None,
+) -> Response:
+    """RFC 9457 problem details, with the fields Elevate's ProblemDetail requires."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": message,
+        "instance": request.url.path,
+        "code": f"E{status}" if param is None else f"E{status}_{param.upper()}",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    reply = JSON(body, status, headers)
+    reply.headers["content-type"] = "application/problem+json"
+    return reply
+
+
+PROFILE = Profile("elevate", router, (("/api/umon/", problem), ("/exchange-auth-code", problem)))

@@ -1,0 +1,1 @@
+"""What the seed profiles need beyond the native services, still without HTTP or SQL."""

@@ -1,0 +1,70 @@
+"""Elevate: metric totals and the per-job CSV, from the elevate.* preset meters."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import orjson
+
+from usagekit.core.events import format_time
+from usagekit.core.numbers import NotANumber, to_nanos
+from usagekit.core.profiles.elevate import EVENT_TYPE, METRICS
+from usagekit.services.errors import InvalidInput
+from usagekit.services.query import Query
+from usagekit.services.usage import meter_total
+from usagekit.store import Store
+
+CSV_HEADER = ["id", "tenantId", "jobId", "jobName", "metricType", "metricValue", "time", "details"]
+
+
+def metric(metric_type: str | None) -> tuple[str, str]:
+    """(preset slug, data property) of a metricType, or InvalidInput listing the types."""
+    found = METRICS.get(metric_type or "")
+    if found is None:
+        allowed = ", ".join(METRICS)
+        given = "missing" if not metric_type else f"{metric_type!r} is not supported"
+        raise InvalidInput(f"metricType {given}; supported types: {allowed}", "metricType")
+    return found
+
+
+def total(store: Store, query: Query, tenant_id: int, metric_type: str, lo: int, hi: int) -> int:
+    """The metric's total over [lo, hi); Elevate's totalValue is an integer."""
+    slug, _ = metric(metric_type)
+    return round(meter_total(store, query, tenant_id, slug, lo, hi))
+
+
+def _counted(value: object) -> bool:
+    """Whether the preset meter sums this value (the same test the engine applies)."""
+    if value is None:
+        return False
+    try:
+        to_nanos(value)
+    except NotANumber:
+        return False
+    return True
+
+
+def job_rows_csv(
+    store: Store, tenant_id: int, tenant_name: str, metric_type: str, lo: int, hi: int
+) -> Iterator[bytes]:
+    """One CSV row per live job event that carries the metric, a database page at a time."""
+    _, prop = metric(metric_type)
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(CSV_HEADER)
+    for page in store.events.export_pages(tenant_id, lo, hi, EVENT_TYPE):
+        for _eid, _src, _typ, _subj, t, data, voided, seq in page:
+            if voided is not None:
+                continue
+            fields = orjson.loads(data)
+            value = fields.get(prop) if isinstance(fields, dict) else None
+            if not _counted(value):
+                continue
+            job = (fields.get("job_id"), fields.get("job_name"))
+            out.writerow([seq, tenant_name, *("" if v is None else v for v in job),
+                          metric_type, value, format_time(t), data])  # fmt: skip
+        yield buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()
