@@ -22,7 +22,7 @@ import pytest
 from tests.live import Live, serve
 from tests.profiles.vendor import file_lock, run_script, vendor_python
 
-T0 = 1793577600000  # 2026-11-01T00:00:00Z
+T0 = 1793577600000  # 2026-11-02T00:00:00Z
 HOUR = 3_600_000
 METRICS = {"CPU_TIME_MS": "cpu_time_ms", "DATA_TRANSFER_VOLUME_BYTES": "data_transfer_bytes"}
 
@@ -129,3 +129,43 @@ def test_wire_errors(live: Live) -> None:
         admin.delete(f"/v1/keys/{reader['id']}")
     revoked = httpx.get(url, params={"metricType": "CPU_TIME_MS"}, headers=headers)
     assert revoked.status_code == 401 and revoked.json()["status"] == 401
+
+
+def test_compat_service(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    from usagekit.compat.elevate import ElevateConfigurationException, UsageMonitoringService
+    from usagekit.errors import AuthenticationError, ValidationError
+
+    events = jobs(120, 3, "c")
+    with live.client() as admin:
+        admin.post("/v1/tenants", json={"name": "compat"})
+        owner = admin.post("/v1/keys", json={"tenant": "compat", "role": "admin"}).json()
+    with live.client(owner["key"]) as c:
+        assert c.post("/v1/events", json=events).status_code == 202
+    for name in ("E2_SERVER", "E2_CLIENT_ID", "E2_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("E2_SERVER", live.url)
+    monkeypatch.setenv("E2_CLIENT_ID", owner["id"])
+    monkeypatch.setenv("E2_SECRET_KEY", owner["key"])
+    lo, hi = T0 + 10 * HOUR, T0 + 50 * HOUR
+    with UsageMonitoringService() as service:
+        for metric, prop in METRICS.items():
+            got = service.get_usage_summary(metric, datetime.fromtimestamp(lo / 1000, UTC),
+                                            datetime.fromtimestamp(hi / 1000, UTC))  # fmt: skip
+            assert (got.metric_type, got.total_value) == (metric, oracle(events, prop, lo, hi))
+            text = bytes(service.download_usage_metrics_csv(metric)).decode()
+            rows = list(csv.DictReader(io.StringIO(text)))
+            assert sum(int(r["metricValue"]) for r in rows) == oracle(events, prop, 0, 2**62)
+            assert {r["tenantId"] for r in rows} == {"compat"}
+        with pytest.raises(ValidationError, match="GPU_TIME"):
+            service.get_usage_summary("GPU_TIME")
+
+    monkeypatch.delenv("E2_CLIENT_ID")
+    with pytest.raises(ElevateConfigurationException, match="E2_CLIENT_ID"):
+        UsageMonitoringService()
+    with pytest.raises(ElevateConfigurationException, match="secret_key") as empty:
+        UsageMonitoringService(client_id=owner["id"], secret_key=" ")
+    assert owner["key"] not in str(empty.value)
+    with pytest.raises(ElevateConfigurationException, match="server"):
+        UsageMonitoringService(server="not a host", client_id="x")
+    with pytest.raises(AuthenticationError):
+        UsageMonitoringService(client_id=owner["id"], secret_key="uk_wrong_secret_0123456789")

@@ -1,0 +1,1 @@
+"""Seed-shaped clients: the vendors' usage classes, working against usagekit."""
