@@ -73,40 +73,29 @@ ErrorStyle = Callable[[Request, int, str, "str | None", "dict[str, str] | None"]
 def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None:
     """Every error in one shape: the native one, or the vendor's under a profile's prefix."""
 
-    def error_response(
-        request: Request,
-        status: int,
-        message: str,
-        param: str | None = None,
-        code: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
+    def respond(request: Request, err: ApiError) -> Response:
         path = request.url.path
         for prefix, style in styles:
             if path.startswith(prefix):
-                return style(request, status, message, param, headers)
-        return native_error(status, message, param, code, headers)
+                return style(request, err.status, err.message, err.param, err.headers)
+        return native_error(err.status, err.message, err.param, err.code, err.headers)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.message, exc.param, exc.code, exc.headers)
+        return respond(request, exc)
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> Response:
         status = STATUS.get(type(exc), 400)
-        return error_response(request, status, exc.message, exc.param, exc.code)
+        return respond(request, ApiError(status, exc.message, exc.param, exc.code))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         raw_loc = tuple(first.get("loc", ()))
         if raw_loc == ("body",) and first.get("type") in ("model_attributes_type", "dict_type"):
-            return error_response(
-                request,
-                400,
-                "body: expected a JSON object; send it with Content-Type: application/json",
-                "body",
-            )
+            message = "body: expected a JSON object; send it with Content-Type: application/json"
+            return respond(request, ApiError(400, message, "body"))
         loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
         param = ".".join(loc) or None
         message = (
@@ -114,7 +103,7 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
             if param
             else first.get("msg", "invalid request")
         )
-        return error_response(request, 400, message, param)
+        return respond(request, ApiError(400, message, param))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -122,9 +111,9 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs"
         headers = getattr(exc, "headers", None)
-        return error_response(request, exc.status_code, message, headers=headers)
+        return respond(request, ApiError(exc.status_code, message, headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(request, 500, "internal error; the server log has the details")
+        return respond(request, ApiError(500, "internal error; the server log has the details"))

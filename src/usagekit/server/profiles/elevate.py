@@ -9,6 +9,7 @@ secret kept in the database, so every server process on it accepts it.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -77,53 +78,54 @@ async def caller(request: Request) -> Principal:
     return admit(context, key, Can.READ)
 
 
-def _range(start: str | None, end: str | None) -> tuple[int, int]:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The query both routes take: a known metricType and [startDate, endDate) in ms."""
+
+    metric_type: str
+    lo: int
+    hi: int
+
+
+def asked(
+    metric_type: Annotated[str | None, Query(alias="metricType")] = None,
+    start: Annotated[str | None, Query(alias="startDate")] = None,
+    end: Annotated[str | None, Query(alias="endDate")] = None,
+) -> Asked:
+    elevate.metric(metric_type)
     lo = parse_instant(start, "startDate") if start else 0
     hi = parse_instant(end, "endDate") if end else FAR_FUTURE
     if hi <= lo:
         raise InvalidInput("endDate must be after startDate", "endDate")
-    return lo, hi
+    return Asked(str(metric_type), lo, hi)
 
 
 Who = Annotated[Principal, Depends(caller)]
-MetricType = Annotated[str | None, Query(alias="metricType")]
-StartDate = Annotated[str | None, Query(alias="startDate")]
-EndDate = Annotated[str | None, Query(alias="endDate")]
+What = Annotated[Asked, Depends(asked)]
 
 
 @router.get("/api/umon/v1/usage-metrics")
-async def usage_summary(
-    request: Request,
-    who: Who,
-    metric_type: MetricType = None,
-    start: StartDate = None,
-    end: EndDate = None,
-) -> Response:
+async def usage_summary(request: Request, who: Who, what: What) -> Response:
     """{"metricType", "totalValue"} over [startDate, endDate) for the token's tenant."""
     context = ctx(request)
-    elevate.metric(metric_type)
-    lo, hi = _range(start, end)
     value = await blocking(
-        elevate.total, context.store, context.query, who.tenant_id, str(metric_type), lo, hi
+        elevate.total,
+        context.store,
+        context.query,
+        who.tenant_id,
+        what.metric_type,
+        what.lo,
+        what.hi,
     )
-    return JSON({"metricType": metric_type, "totalValue": value})
+    return JSON({"metricType": what.metric_type, "totalValue": value})
 
 
 @router.get("/api/umon/v1/usage-metrics/download")
-async def download(
-    request: Request,
-    who: Who,
-    metric_type: MetricType = None,
-    start: StartDate = None,
-    end: EndDate = None,
-) -> Response:
+async def download(request: Request, who: Who, what: What) -> Response:
     """Every job event carrying the metric, as CSV streamed a database page at a time."""
-    elevate.metric(metric_type)
-    lo, hi = _range(start, end)
-    rows = elevate.job_rows_csv(
-        ctx(request).store, who.tenant_id, who.key.tenant_name, str(metric_type), lo, hi
-    )
-    return stream_csv(rows, f"usage-{str(metric_type).lower()}.csv")
+    store, tenant = ctx(request).store, who.key.tenant_name
+    rows = elevate.job_rows_csv(store, who.tenant_id, tenant, what.metric_type, what.lo, what.hi)
+    return stream_csv(rows, f"usage-{what.metric_type.lower()}.csv")
 
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
