@@ -110,6 +110,7 @@ def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchron
                 e["type"],
                 e["subject"],
                 e["time"],
+                e["time"] // 3_600_000,
                 orjson.dumps(e["data"], option=orjson.OPT_SORT_KEYS).decode(),
                 0,
             )
@@ -123,8 +124,8 @@ def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchron
         con.execute("BEGIN")
         for rows in rows_per_body[k : k + per_txn]:
             con.executemany(
-                "INSERT INTO events (tenant_id, source, event_id, type, subject, time_ms, data,"
-                " received_ms) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO events (tenant_id, source, event_id, type, subject, time_ms, hour,"
+                " data, received_ms) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         con.execute("COMMIT")

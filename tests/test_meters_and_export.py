@@ -180,3 +180,43 @@ def test_export_quotes_awkward_values(client: TestClient) -> None:
     assert (row["id"], row["source"], row["subject"]) == (odd["id"], odd["source"], odd["subject"])
     assert orjson.loads(row["data"]) == odd["data"]
     assert row["time"] == "2026-11-02T00:00:00Z"
+
+
+def test_subject_reads_find_sparse_events_across_long_gaps(client: TestClient) -> None:
+    # A subject's events are found hour window by hour window (widening while empty):
+    # events months apart, several in one hour, and other subjects in between.
+    day = 86_400_000
+    base = 1767225600000  # 2026-01-01
+    offsets = [0, 5, 3_600_000, 40 * day, 40 * day + 1, 200 * day + 7, 400 * day]
+    rare = [
+        {"id": f"r{i}", "type": "job", "subject": "rare", "time": base + t, "data": {"cpu": 1}}
+        for i, t in enumerate(offsets)
+    ]
+    noise = [
+        {"id": f"n{i}", "type": "job", "subject": f"x{i}", "time": base + i * day, "data": {}}
+        for i in range(0, 400, 7)
+    ]
+    assert client.post("/v1/events", json=rare + noise).json()["accepted"] == len(rare + noise)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, "subject": "rare", "type": "job"}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/v1/events", params=params).json()
+        seen += [e["id"] for e in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"r{i}" for i in reversed(range(len(offsets)))]
+    window = {"subject": "rare", "from": base + 4, "to": base + 200 * day + 8}
+    listed = client.get("/v1/events", params=window).json()["data"]
+    assert [e["id"] for e in listed] == ["r5", "r4", "r3", "r2", "r1"]
+    key = new_tenant_key(client, "default", "read", subject="rare")
+    exported = client.get("/v1/events/export", headers={"Authorization": f"Bearer {key}"}).text
+    assert [r["id"] for r in csv.DictReader(io.StringIO(exported))] == [r["id"] for r in rare]
+    client.post("/v1/meters", json={"slug": "n", "event_type": "job", "aggregation": "count"})
+    params = {"from": "2026-01-01T00:00:00Z", "to": "2027-03-01T00:00:00Z", "subject": "rare"}
+    params["granularity"] = "month"
+    reply = client.get("/v1/meters/n/query", params=params).json()
+    assert sum(r["value"] or 0 for r in reply["data"]) == len(offsets)

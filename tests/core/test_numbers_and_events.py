@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usagekit.core.events import InvalidRecord, format_time, parse_record, parse_time
+from usagekit.core.events import (
+    InvalidRecord,
+    format_time,
+    format_times,
+    parse_record,
+    parse_time,
+)
 from usagekit.core.numbers import NotANumber, join, split, to_nanos, to_number
 
 
@@ -53,6 +59,14 @@ def test_formatted_times_agree_with_datetime(ms: int) -> None:
     expected += f".{ms % 1000:03d}Z" if ms % 1000 else "Z"
     assert format_time(ms) == expected
     assert parse_time(format_time(ms)) == ms
+
+
+@given(st.lists(st.integers(min_value=0, max_value=253402300799999), max_size=50), st.data())
+def test_batch_formatting_agrees_with_format_time(starts: list[int], data: st.DataObject) -> None:
+    # Neighbours in the same minute and second, as in a time-ordered export.
+    near = [t + data.draw(st.integers(0, 120_000)) for t in starts]
+    times = sorted(starts + [min(t, 253402300799999) for t in near])
+    assert format_times(times) == [format_time(t) for t in times]
 
 
 def test_record_errors_name_the_field() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,6 +148,24 @@ def format_time(ms: int) -> str:
     if millis:
         return f"{_minute_prefix(minute)}{secs:02d}.{millis:03d}Z"
     return f"{_minute_prefix(minute)}{secs:02d}Z"
+
+
+_SECONDS = [f"{s:02d}" for s in range(60)]
+_MILLIS = ["", *(f".{m:03d}" for m in range(1, 1000))]
+
+
+def format_times(times: Sequence[int]) -> list[str]:
+    """format_time of many instants; cheaper per item when neighbours share a minute (exports)."""
+    out = []
+    last_minute, prefix = -1, ""
+    seconds, millis = _SECONDS, _MILLIS
+    for ms in times:
+        minute, rest = divmod(ms, 60_000)
+        if minute != last_minute:
+            last_minute, prefix = minute, _minute_prefix(minute)
+        sec, milli = divmod(rest, 1000)
+        out.append(f"{prefix}{seconds[sec]}{millis[milli]}Z")
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

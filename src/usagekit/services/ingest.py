@@ -1,7 +1,8 @@
 """Ingest: parse a body, judge each record on its own, and group-commit many bodies.
 
-`commit_group` runs on the writer (services.writer): every queued request goes
-into one store transaction, and replies are sent only after it commits.
+`prepare` runs in the server process; `commit_group` runs on the writer
+(services.writer): every queued request goes into one store transaction, and
+replies are sent only after it commits.
 """
 
 from __future__ import annotations
@@ -119,28 +120,30 @@ def judge(
 
 @dataclass(frozen=True, slots=True)
 class IngestJob:
-    tenant_id: int
-    body: bytes
-    content_type: str
-    channel: str = "events"
+    """A request body, parsed and judged, as the writer gets it: plain tuples pickle fast."""
+
+    batch: TenantBatch
+    rejected: list[dict[str, Any]]
+
+
+def prepare(tenant_id: int, body: bytes, content_type: str, channel: str = "events") -> IngestJob:
+    """Parse and judge a body in the server process (BodyError if it is not JSON).
+
+    The writer process then only stores: parsing and validation run next to it
+    on the other core instead of in its way.
+    """
+    records, broken = parse_body(body, content_type)
+    good, rejected, failures = judge(records, broken, channel)
+    return IngestJob(TenantBatch.of(tenant_id, good, failures, channel), rejected)
 
 
 def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | Exception]:
-    """Parse, judge and store several request bodies in one transaction.
+    """Store several prepared bodies in one transaction; replies once it commits.
 
-    A body that is not JSON gets its BodyError back; if the shared transaction
-    fails, each body is retried alone, so one request cannot sink the others.
+    If the shared transaction fails, each body is retried alone, so one request
+    cannot sink the others.
     """
-    prepared: list[tuple[TenantBatch, list[dict[str, Any]]] | BodyError] = []
-    for job in jobs:
-        try:
-            records, broken = parse_body(job.body, job.content_type)
-        except BodyError as exc:
-            prepared.append(exc)
-            continue
-        good, rejected, failures = judge(records, broken, job.channel)
-        prepared.append((TenantBatch(job.tenant_id, good, failures, job.channel), rejected))
-    batches = [p[0] for p in prepared if not isinstance(p, BodyError)]
+    batches = [job.batch for job in jobs]
     outcomes: list[BatchOutcome | Exception]
     try:
         outcomes = list(store.events.write(batches))
@@ -155,17 +158,12 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | E
                 log.exception("write failed")
                 outcomes.append(exc)
     replies: list[dict[str, Any] | Exception] = []
-    results = iter(outcomes)
-    for item in prepared:
-        if isinstance(item, BodyError):
-            replies.append(item)
-            continue
-        outcome = next(results)
+    for job, outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, Exception):
             replies.append(outcome)
             continue
         conflicts = [{"index": i, "id": eid, "error": CONFLICT} for i, eid in outcome.conflicts]
         replies.append(
-            IngestResult(outcome.accepted, outcome.duplicates, conflicts, item[1]).as_dict()
+            IngestResult(outcome.accepted, outcome.duplicates, conflicts, job.rejected).as_dict()
         )
     return replies

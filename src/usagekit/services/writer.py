@@ -1,10 +1,11 @@
 """The one writer: every write, in arrival order, with ingest bodies group-committed.
 
-`ProcessWriter` (the server's default) runs it in a child process, so parsing and
-writing never compete for the GIL with request handling or queries: sqlite3
-gives up the GIL around every statement step, and a busy thread next to it makes
-a writer thread crawl. `ThreadWriter` runs it on one thread, for tests and
-embedding. Both execute the same `execute` function.
+`ProcessWriter` (the server's default) runs it in a child process, so writing
+never competes for the GIL with request handling, body parsing or queries:
+sqlite3 gives up the GIL around every statement step, and a busy thread next to
+it makes a writer thread crawl. Bodies arrive parsed and judged (ingest.prepare)
+as plain tuples, so the child spends its time in SQLite. `ThreadWriter` runs it
+on one thread, for tests and embedding. Both execute the same `execute` function.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
 
 class Writer(ABC):
     async def ingest(self, job: IngestJob) -> dict[str, Any]:
-        """Store one request body; its reply once committed. BodyError for non-JSON."""
+        """Store one prepared request body; its reply once committed."""
         result: dict[str, Any] = await self._submit(("ingest", job))
         return result
 

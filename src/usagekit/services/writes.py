@@ -75,7 +75,7 @@ def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, An
         result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
         return {"cleared": False, "result": result}
     [outcome] = store.events.write(
-        [TenantBatch(tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)]
+        [TenantBatch.of(tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)]
     )
     result.update(
         accepted=outcome.accepted, duplicates=outcome.duplicates, conflicts=len(outcome.conflicts)

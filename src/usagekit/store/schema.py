@@ -133,13 +133,21 @@ events = Table(
     Column("type", String(256), nullable=False),
     Column("subject", String(256), nullable=False),
     Column("time_ms", BigInteger, nullable=False),
+    Column("hour", BigInteger, nullable=False),  # time_ms // 3,600,000: see ix_events_subject_hour
     Column("data", Text, nullable=False),
     Column("received_ms", BigInteger, nullable=False),
     Column("voided_ms", BigInteger),
+    # Dedup (ingest), conflict lookups and voids.
     UniqueConstraint("tenant_id", "source", "event_id", name="uq_events_key"),
+    # Rebuilds, backfills and raw reads of one event type; listing and export by type.
     Index("ix_events_type_time", "tenant_id", "type", "time_ms"),
-    Index("ix_events_subject_time", "tenant_id", "subject", "time_ms"),
+    # Listing and export of all types, in time order.
     Index("ix_events_time", "tenant_id", "time_ms"),
+    # A subject's events: one seek per (hour, subject) of the range (store.events). Hour
+    # first, so a live feed's inserts land in the current hour's few pages instead of
+    # one random page per event, as a (tenant, subject, time) index would (ingest ran
+    # at half the speed with one).
+    Index("ix_events_subject_hour", "tenant_id", "hour", "subject"),
 )
 
 failures = Table(

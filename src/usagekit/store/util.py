@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -38,6 +39,6 @@ def insert_values(
     changed = 0
     for part in chunks(rows, min(MAX_ROWS, MAX_VARIABLES // width)):
         sql = f"{head} VALUES {', '.join([one] * len(part))} {tail}"
-        params = tuple(v for row in part for v in row)
+        params = tuple(chain.from_iterable(part))
         changed += conn.exec_driver_sql(sql, params).rowcount
     return changed

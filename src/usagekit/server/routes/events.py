@@ -15,7 +15,7 @@ from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOu
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
 from usagekit.services.export import events_csv
-from usagekit.services.ingest import BodyError, IngestJob
+from usagekit.services.ingest import BodyError, prepare
 from usagekit.services.query_spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -56,12 +56,11 @@ async def send_events(
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
     body = await read_body(request, context.settings.body_limit)
-    job = IngestJob(who.tenant_id, body, request.headers.get("content-type", ""))
     try:
-        result = await context.writer.ingest(job)
+        job = await blocking(prepare, who.tenant_id, body, request.headers.get("content-type", ""))
     except BodyError as exc:
         raise ApiError(400, str(exc), "body") from None
-    return JSON(result, 202)
+    return JSON(await context.writer.ingest(job), 202)
 
 
 def time_param(value: str | None, param: str) -> int | None:
