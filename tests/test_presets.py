@@ -70,7 +70,7 @@ def test_native_numbers_equal_the_events_and_idle_presets_stay_out_of_the_summar
 def test_a_changed_preset_is_replaced_and_recomputed(store: Store) -> None:
     tenant = store.accounts.create_tenant("t")
     events = [(i, parse_record(e)) for i, e in enumerate(jobs(40))]
-    store.events.write([TenantBatch(tenant.id, events, [], "events")])
+    store.events.write([TenantBatch.of(tenant.id, events)])
     right = preset("elevate.cpu_time_ms")
     store.create_meter(tenant.id, replace(right, value_property="cpu_ms"))  # an old definition
     drop, create = plan(store.meters.for_tenant(tenant.id))
