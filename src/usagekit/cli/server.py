@@ -1,4 +1,4 @@
-"""Server-side commands: `serve` and `rebuild` (they open the database directly)."""
+"""Server-side commands: `serve`, `rebuild`, `migrate` (they open the database directly)."""
 
 from __future__ import annotations
 
@@ -102,3 +102,29 @@ def rebuild(
         count = store.rebuild(tenant_id)
     console.print(f"rebuilt {count} meter(s)")
     store.close()
+
+
+@app.command()
+def migrate(
+    db: DbOption = "usagekit.db",
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report; exit 1 if an upgrade is due.")
+    ] = False,
+) -> None:
+    """Upgrade the database schema to this version's (the server also does it at start)."""
+    from usagekit.store import Store, migrate
+
+    store = Store.open(db, create=False)
+    try:
+        before, newest = migrate.current(store.engine), migrate.head()
+        if before == newest:
+            console.print(f"schema is up to date (revision {newest})")
+            return
+        if check:
+            console.print(f"schema at revision {before or 'none'}; {newest} is due")
+            raise typer.Exit(1)
+        with console.status(f"upgrading schema {before or '(empty)'} -> {newest}..."):
+            migrate.upgrade(store.engine)
+        console.print(f"schema upgraded from {before or '(empty)'} to {newest}")
+    finally:
+        store.close()

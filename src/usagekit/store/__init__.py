@@ -6,13 +6,13 @@ from sqlalchemy import Engine
 
 from usagekit.core.meters import Meter
 from usagekit.core.windows import DAY
+from usagekit.store import migrate
 from usagekit.store.accounts import Accounts
 from usagekit.store.engine import make_engine
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import Failures
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
-from usagekit.store.schema import metadata
 
 FAR_FUTURE = 253402300800000 // DAY * DAY + DAY
 
@@ -40,7 +40,8 @@ class Store:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Create or upgrade the schema to the newest migration."""
+        migrate.upgrade(self.engine)
 
     def create_meter(self, tenant_id: int, meter: Meter) -> Meter:
         """Insert a meter and backfill it from the events already stored."""
