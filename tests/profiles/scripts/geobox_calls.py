@@ -72,7 +72,9 @@ def run_sync():
     out, clients = [], {}
     for name, method, kwargs in spec["calls"]:
         try:
-            client = clients.get(name) or GeoboxClient(host=HOST, ver=VER, apikey=spec["keys"][name])
+            client = clients.get(name) or GeoboxClient(
+                host=HOST, ver=VER, apikey=spec["keys"][name]
+            )
             clients[name] = client
             kw = prepare(kwargs)
             if "resource" in kw:
@@ -110,13 +112,15 @@ def listings():
         client = GeoboxClient(host=HOST, ver=VER, apikey=secret)
         try:
             keys[name] = [key_json(k) for k in client.get_apikeys(limit=100)]
+            if keys[name]:
+                keys[name + ":detail"] = key_json(client.get_apikey(keys[name][0]["id"]))
+        except GeoboxError as exc:
+            keys[name] = failure(exc)
+        try:
             me = client.get_user()
             users[name] = {"id": me.user_id, "username": me.username, "role": me.role.value}
-            if keys[name]:
-                one = client.get_apikey(keys[name][0]["id"])
-                keys[name + ":detail"] = key_json(one)
         except GeoboxError as exc:
-            keys[name] = users[name] = failure(exc)
+            users[name] = failure(exc)
     return keys, users
 
 
