@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import random
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from tests.conftest import ADMIN_KEY
+from tests.live import Live
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
 USERS = ("7", "8", "31")
 DAYS_BACK = (2, 30, 120)  # the days_before_now values the tests use
 SPAN_DAYS = 130
+RANGE_MESSAGE = "one of days_before_now or from_date/to_date parameters must have value"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def iso(ms: int) -> str:
@@ -209,3 +220,48 @@ def same(got: Any, want: Any) -> bool:
     if isinstance(want, float) or isinstance(got, float):
         return isinstance(got, int | float) and abs(got - want) < 1e-6
     return bool(got == want)
+
+
+@dataclass
+class World:
+    """A running server holding `events` (the oracle's input) and keys by name."""
+
+    live: Live
+    db: Path
+    now: int
+    events: list[dict[str, Any]]
+    keys: dict[str, str]
+
+
+def populate(live: Live, db: Path) -> World:
+    """Send the events (with a duplicate resend, voids, a rejected record and another
+    tenant's data) and make keys: admin, u7/u8 (read, users 7/8), ingest7, reader (no user)."""
+    now = now_ms()
+    evs = events(now, 3000, 1)
+    bad = {"id": "bad", "source": "geobox", "type": "process", "time": now, "data": {}}
+    with live.client() as admin:
+        sent = admin.post("/v1/events", json=[*evs[:1500], bad]).json()
+        assert sent["accepted"] == 1500 and len(sent["rejected"]) == 1
+        assert admin.post("/v1/events", json=evs[1500:]).json()["accepted"] == 1500
+        assert admin.post("/v1/events", json=evs[:100]).json()["duplicates"] == 100
+        gone = [e for e in evs if e["subject"] == "7"][:5]
+        voided = admin.post(
+            "/v1/events/void", json={"source": "geobox", "ids": [e["id"] for e in gone]}
+        )
+        assert voided.status_code == 200, voided.text
+        evs = [e for e in evs if e not in gone]
+        # another tenant with the same user ids and key names must not leak in
+        admin.post("/v1/tenants", json={"name": "other"})
+        other = admin.post("/v1/keys", json={"tenant": "other", "role": "admin"}).json()["key"]
+        with live.client(other) as c:
+            assert c.post("/v1/events", json=events(now, 400, 2, "o")).status_code == 202
+        keys = {"admin": ADMIN_KEY}
+        for name, role, subject in (
+            ("u7", "read", "7"),
+            ("u8", "read", "8"),
+            ("ingest7", "ingest", "7"),
+            ("reader", "read", None),
+        ):
+            body = {"role": role, **({"subject": subject} if subject else {})}
+            keys[name] = admin.post("/v1/keys", json=body).json()["key"]
+    return World(live, db, now, evs, keys)

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +13,12 @@ import orjson
 import pytest
 
 from tests.conftest import ADMIN_KEY
-from tests.live import Live, serve
+from tests.live import serve
 from tests.profiles import geobox_data as data
+from tests.profiles.geobox_data import World, now_ms, populate
 from tests.profiles.vendor import run_script, vendor_python
 
 VENDOR = ("geobox==2.11.0", "tqdm==4.70.1", "aiohttp==3.14.5")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass
-class World:
-    live: Live
-    db: Path
-    now: int
-    events: list[dict[str, Any]]
-    keys: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -46,38 +32,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     db = tmp / "usagekit.db"
     with serve(str(db), tmp) as live:
         yield populate(live, db)
-
-
-def populate(live: Live, db: Path) -> World:
-    now = now_ms()
-    evs = data.events(now, 3000, 1)
-    bad = {"id": "bad", "source": "geobox", "type": "process", "time": now, "data": {}}
-    with live.client() as admin:
-        sent = admin.post("/v1/events", json=[*evs[:1500], bad]).json()
-        assert sent["accepted"] == 1500 and len(sent["rejected"]) == 1
-        assert admin.post("/v1/events", json=evs[1500:]).json()["accepted"] == 1500
-        assert admin.post("/v1/events", json=evs[:100]).json()["duplicates"] == 100
-        gone = [e for e in evs if e["subject"] == "7"][:5]
-        voided = admin.post(
-            "/v1/events/void", json={"source": "geobox", "ids": [e["id"] for e in gone]}
-        )
-        assert voided.status_code == 200, voided.text
-        evs = [e for e in evs if e not in gone]
-        # another tenant with the same user ids and key names must not leak in
-        admin.post("/v1/tenants", json={"name": "other"})
-        other = admin.post("/v1/keys", json={"tenant": "other", "role": "admin"}).json()["key"]
-        with live.client(other) as c:
-            assert c.post("/v1/events", json=data.events(now, 400, 2, "o")).status_code == 202
-        keys = {"admin": ADMIN_KEY}
-        for name, role, subject in (
-            ("u7", "read", "7"),
-            ("u8", "read", "8"),
-            ("ingest7", "ingest", "7"),
-            ("reader", "read", None),
-        ):
-            body = {"role": role, **({"subject": subject} if subject else {})}
-            keys[name] = admin.post("/v1/keys", json=body).json()["key"]
-    return World(live, db, now, evs, keys)
 
 
 def check(calls: list[list[Any]], got: list[Any], wants: tuple[list[Any], list[Any]]) -> None:
