@@ -59,10 +59,10 @@ def user_exists(store: Store, tenant_id: int, subject: str) -> bool:
     for key in store.accounts.list_keys(tenant_id):
         if key.subject == subject and key.revoked_ms is None:
             return True
-    for type_ in (API_EVENT, PROCESS_EVENT):
-        for _ in store.events.raw(None, tenant_id, type_, 0, FAR_FUTURE, [subject]):
-            return True
-    return False
+    return any(
+        store.events.page(tenant_id, type_=type_, subject=subject, limit=1)
+        for type_ in (API_EVENT, PROCESS_EVENT)
+    )
 
 
 def target_user(store: Store, caller: Caller, wanted: str | None, param: str = "user_id") -> str:
