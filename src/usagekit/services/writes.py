@@ -16,6 +16,7 @@ from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
 from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
+from usagekit.services.profiles.geobox import geobox_recompute_user
 from usagekit.store import Store, TenantBatch
 
 
@@ -101,5 +102,6 @@ WRITES: dict[str, Callable[..., Any]] = {
         revoke_key,
         clear_failure,
         retry_failure,
+        geobox_recompute_user,
     )
 }

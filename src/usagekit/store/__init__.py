@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Engine
 
 from usagekit.core.meters import Meter
@@ -67,6 +69,12 @@ class Store:
                     self.events.recompute(conn, meter, 0, FAR_FUTURE)
                 count += 1
         return count
+
+    def recompute(self, meter: Meter, ranges: Sequence[tuple[int, int]]) -> None:
+        """Rebuild one meter's rollups over day-aligned [lo, hi) ranges, in one transaction."""
+        with self.events.writer.begin() as conn:
+            for lo, hi in ranges:
+                self.events.recompute(conn, meter, lo, hi)
 
     def close(self) -> None:
         self.engine.dispose()

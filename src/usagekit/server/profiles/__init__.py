@@ -23,9 +23,9 @@ class Profile:
 
 
 def profiles() -> tuple[Profile, ...]:
-    from usagekit.server.profiles import elevate
+    from usagekit.server.profiles import elevate, geobox
 
-    return (elevate.PROFILE,)
+    return (elevate.PROFILE, geobox.PROFILE)
 
 
 def install(app: FastAPI) -> list[tuple[str, ErrorStyle]]:
