@@ -160,16 +160,19 @@ class EventReads:
         """Pages of `query`'s rows of these subjects (and type) in [lo, hi), by (time, seq).
 
         `query` selects time_ms and seq, filters by tenant and has no type or time
-        terms; open bounds are closed with the tenant's first and last event times.
+        terms; bounds are clamped to the tenant's first and last event times.
         """
         if not subjects:
             return
-        if lo is None or hi is None:
-            first, last = self._time_span(conn, tenant_id)
-            if first is None or last is None:
-                return
-            lo = first if lo is None else lo
-            hi = last + 1 if hi is None else hi
+        # Clamp to the tenant's stored span: the walk below costs one query per
+        # window, so an open or far bound (0, year 9999) must not become millions.
+        first, last = self._time_span(conn, tenant_id)
+        if first is None or last is None:
+            return
+        lo = first if lo is None else max(lo, first)
+        hi = last + 1 if hi is None else min(hi, last + 1)
+        if hi <= lo:
+            return
         if after is not None:
             if newest_first:
                 hi = min(hi, after[0] + 1)
