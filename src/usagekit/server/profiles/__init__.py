@@ -23,9 +23,9 @@ class Profile:
 
 
 def profiles() -> tuple[Profile, ...]:
-    from usagekit.server.profiles import elevate
+    from usagekit.server.profiles import amie, elevate
 
-    return (elevate.PROFILE,)
+    return (amie.PROFILE, elevate.PROFILE)
 
 
 def install(app: FastAPI) -> list[tuple[str, ErrorStyle]]:
