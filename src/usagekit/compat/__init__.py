@@ -1,0 +1,1 @@
+"""Seed-shaped SDK classes: the vendors' client APIs, talking to usagekit over HTTP."""
