@@ -298,6 +298,17 @@ def test_wire_errors(live: Live) -> None:
             k: number(v) for k, v in by_resource.items()
         }
 
+        # A failed record re-sent once the registry knows its project: loaded, failure gone.
+        admin.post("/v1/registry/projects", json={"names": PROJECTS})
+        late = {**good[0], "LocalRecordID": "late", "LocalProjectID": "TG-LATE"}
+        once = {"UsageType": "Compute", "Records": [late]}
+        for _ in range(2):
+            assert httpx.post(url, json=once, headers=headers).json()["FailedRecordCount"] == 1
+        [kept_late] = httpx.get(url + "failed", headers=headers).json()["ValidationFailedRecords"]
+        assert kept_late["LocalRecordID"] == "late"  # sent twice, kept once
+        admin.post("/v1/registry/projects", json={"names": ["TG-LATE"]})
+        assert httpx.post(url, json=once, headers=headers).json()["LoadedRecordCount"] == 1
+        assert httpx.get(url + "failed", headers=headers).json()["ValidationFailedRecords"] == []
         reader = admin.post("/v1/keys", json={"role": "read"}).json()["key"]
         as_reader = {"XA-API-KEY": reader, "XA-SITE": "SDSC"}
         assert httpx.post(url, json=message, headers=as_reader).status_code == 403
