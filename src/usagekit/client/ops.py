@@ -218,6 +218,34 @@ def retry_failure(client: BaseClient, failure_id: int) -> Op[RetryResult]:
     return RetryResult(bool(got["cleared"]), SendResult.from_json(got["result"]))
 
 
+def registry(client: BaseClient) -> Op[dict[str, list[str]]]:
+    """The tenant's registry: {"projects": [...], "resources": [...], "users": [...]}."""
+    reply = yield Call("GET", "/v1/registry")
+    got: dict[str, list[str]] = _load(reply)
+    return got
+
+
+def registry_add(client: BaseClient, kind: str, names: Sequence[str]) -> Op[list[str]]:
+    """Register names of a kind (projects, resources or users); returns those that were new."""
+    reply = yield Call("POST", f"/v1/registry/{_seg(kind)}", body=_json({"names": list(names)}))
+    added: list[str] = _load(reply)["added"]
+    return added
+
+
+def registry_remove(client: BaseClient, kind: str, names: Sequence[str]) -> Op[int]:
+    """Unregister names of a kind; returns how many were registered."""
+    body = _json({"names": list(names)})
+    reply = yield Call("POST", f"/v1/registry/{_seg(kind)}/remove", body=body)
+    return int(_load(reply)["removed"])
+
+
+def registry_retry(client: BaseClient) -> Op[dict[str, int]]:
+    """Process AMIE records that failed processing again: {retried, loaded, still_failed}."""
+    reply = yield Call("POST", "/v1/registry/retry")
+    got: dict[str, int] = _load(reply)
+    return got
+
+
 def create_tenant(client: BaseClient, name: str) -> Op[Tenant]:
     """A new tenant (admin key of tenant `default` only)."""
     reply = yield Call("POST", "/v1/tenants", body=_json({"name": name}), idempotent=False)

@@ -16,6 +16,7 @@ from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
 from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
+from usagekit.services.profiles import amie
 from usagekit.services.profiles.geobox import geobox_recompute_user
 from usagekit.store import Store, TenantBatch
 
@@ -63,6 +64,8 @@ def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, An
     failure = store.failures.get(tenant_id, failure_id)
     if failure is None:
         raise NotFound(f"no failure {failure_id}", "failure_id")
+    if amie.handles(failure.channel):
+        return amie.retry_failure(store, tenant_id, failure)
     result: dict[str, Any] = {
         "accepted": 0,
         "duplicates": 0,
@@ -104,4 +107,4 @@ WRITES: dict[str, Callable[..., Any]] = {
         retry_failure,
         geobox_recompute_user,
     )
-}
+} | {f"amie_{f.__name__}": f for f in amie.WRITES}

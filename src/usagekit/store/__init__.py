@@ -14,6 +14,8 @@ from usagekit.store.engine import make_engine
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import Failures
 from usagekit.store.meters import Meters
+from usagekit.store.processing import Processing
+from usagekit.store.registry import Registry
 from usagekit.store.rollups import Rollups
 
 FAR_FUTURE = 253402300800000 // DAY * DAY + DAY
@@ -29,6 +31,8 @@ class Store:
         self.rollups = Rollups(engine)
         self.events = Events(engine, self.meters, self.rollups)
         self.failures = Failures(engine)
+        self.registry = Registry(engine)
+        self.processing = Processing(engine, self.events)
 
     @classmethod
     def open(cls, db: str, *, create: bool = True, synchronous: str = "FULL") -> Store:

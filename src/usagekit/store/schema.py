@@ -159,5 +159,20 @@ failures = Table(
     Column("channel", String(32), nullable=False),
     Column("error", Text, nullable=False),
     Column("record", Text, nullable=False),
+    # A profile's processing failures carry the record's key, so a re-send is counted once.
+    Column("ref", String(520)),
     Index("ix_failures_tenant", "tenant_id", "id"),
+    Index("ix_failures_ref", "tenant_id", "channel", "ref"),
+)
+
+# Per tenant, the known projects, resources and users (AMIE semantics): where a tenant
+# has entries of a kind, a record naming an unknown one of that kind fails processing.
+registry = Table(
+    "registry",
+    metadata,
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "kind", "name"),
 )

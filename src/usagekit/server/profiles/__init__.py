@@ -23,9 +23,9 @@ class Profile:
 
 
 def profiles() -> tuple[Profile, ...]:
-    from usagekit.server.profiles import elevate, geobox
+    from usagekit.server.profiles import amie, elevate, geobox
 
-    return (elevate.PROFILE, geobox.PROFILE)
+    return (amie.PROFILE, elevate.PROFILE, geobox.PROFILE)
 
 
 def install(app: FastAPI) -> list[tuple[str, ErrorStyle]]:

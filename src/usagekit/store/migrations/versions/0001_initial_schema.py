@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 09:31:48.655293
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -100,9 +100,11 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("ref", sa.String(length=520), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("failures", schema=None) as batch_op:
+        batch_op.create_index("ix_failures_ref", ["tenant_id", "channel", "ref"], unique=False)
         batch_op.create_index("ix_failures_tenant", ["tenant_id", "id"], unique=False)
 
     op.create_table(
@@ -141,6 +143,14 @@ def upgrade() -> None:
     with op.batch_alter_table("meters", schema=None) as batch_op:
         batch_op.create_index("ix_meters_type", ["tenant_id", "event_type"], unique=False)
 
+    op.create_table(
+        "registry",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "kind", "name"),
+    )
     op.create_table(
         "rollups",
         sa.Column("meter_id", sa.BigInteger(), nullable=False),
@@ -184,6 +194,7 @@ def downgrade() -> None:
     op.drop_table("tenants")
     op.drop_table("server_secrets")
     op.drop_table("rollups")
+    op.drop_table("registry")
     with op.batch_alter_table("meters", schema=None) as batch_op:
         batch_op.drop_index("ix_meters_type")
 
@@ -191,6 +202,7 @@ def downgrade() -> None:
     op.drop_table("meter_groups")
     with op.batch_alter_table("failures", schema=None) as batch_op:
         batch_op.drop_index("ix_failures_tenant")
+        batch_op.drop_index("ix_failures_ref")
 
     op.drop_table("failures")
     with op.batch_alter_table("events", schema=None) as batch_op:

@@ -1,0 +1,166 @@
+"""Records a profile could not process, keyed by record, written with the events.
+
+A processing failure (a record naming an unregistered project, say) is kept in
+`failures` with a `ref` (the record's key): sending it again updates that one
+row, and storing the record later (re-sent or retried once the cause is fixed)
+removes it, all in the transaction that stores the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, delete, insert, select, update
+
+from usagekit.core.records import Failure
+from usagekit.store.event_reads import PAGE
+from usagekit.store.events import BatchOutcome, Events, TenantBatch
+from usagekit.store.schema import events, failures
+from usagekit.store.util import chunks, now_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A record that failed processing: its key, why, and the record verbatim."""
+
+    ref: str
+    error: str
+    record: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    outcome: BatchOutcome
+    failed_new: int  # processing failures kept for the first time
+    failed_again: int  # already kept under the same key: updated, counted once
+    settled: int  # earlier processing failures removed because the record is now stored
+
+
+class Processing:
+    def __init__(self, engine: Engine, events_: Events) -> None:
+        self.engine = engine
+        self.events = events_
+
+    def write(
+        self, batch: TenantBatch, refs: dict[int, str], channel: str, pending: Sequence[Pending]
+    ) -> Written:
+        """Store the batch's events and keep `pending` (keyed) in `channel`, in one transaction.
+
+        `refs` maps each event's index to its key: stored or duplicate events
+        settle a processing failure kept under that key.
+        """
+        f = failures.c
+        tenant_id = batch.tenant_id
+        try:
+            with self.events.writer.begin() as conn:
+                [outcome] = self.events._write(conn, [batch])
+                clashed = {i for i, _ in outcome.conflicts}
+                indexes = [r[0] for r in batch.rows] + [r[0] for r, _ in batch.repeats]
+                done = [refs[i] for i in indexes if i not in clashed]
+                settled = 0
+                for part in chunks(done, 500):
+                    settled += conn.execute(
+                        delete(failures).where(
+                            f.tenant_id == tenant_id, f.channel == channel, f.ref.in_(part)
+                        )
+                    ).rowcount
+                kept: dict[str, int] = {}
+                for part in chunks([p.ref for p in pending], 500):
+                    rows = conn.execute(
+                        select(f.ref, f.id).where(
+                            f.tenant_id == tenant_id, f.channel == channel, f.ref.in_(part)
+                        )
+                    )
+                    kept.update((str(r), int(i)) for r, i in rows)
+                stamp = now_ms()
+                fresh: dict[str, dict[str, Any]] = {}
+                for p in pending:
+                    text = orjson.dumps(p.record).decode()
+                    if p.ref in kept:
+                        conn.execute(
+                            update(failures)
+                            .where(f.id == kept[p.ref])
+                            .values(error=p.error, record=text)
+                        )
+                    else:
+                        fresh[p.ref] = {"tenant_id": tenant_id, "received_ms": stamp,
+                                        "channel": channel, "error": p.error, "record": text,
+                                        "ref": p.ref}  # fmt: skip
+                if fresh:
+                    conn.execute(insert(failures), list(fresh.values()))
+        except BaseException:
+            self.events.rollups.forget_groups()
+            raise
+        return Written(outcome, len(fresh), len(pending) - len(fresh), settled)
+
+    def listed(
+        self, tenant_id: int, channel: str, ids: Sequence[int] | None = None
+    ) -> list[Failure]:
+        """Failures of a channel (all, or those of `ids`), oldest first."""
+        f = failures.c
+        query = select(failures).where(f.tenant_id == tenant_id, f.channel == channel)
+        if ids is not None:
+            query = query.where(f.id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(f.id)).all()
+        return [
+            Failure(r.id, r.tenant_id, r.received_ms, r.error, orjson.loads(r.record), r.channel)
+            for r in rows
+        ]
+
+    def received(self, tenant_id: int, channel: str, lo: int, hi: int) -> list[Failure]:
+        """Failures of a channel kept in [lo, hi) (received time), oldest first."""
+        f = failures.c
+        query = select(failures).where(
+            f.tenant_id == tenant_id,
+            f.channel == channel,
+            f.received_ms >= lo,
+            f.received_ms < hi,
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(f.id)).all()
+        return [
+            Failure(r.id, r.tenant_id, r.received_ms, r.error, orjson.loads(r.record), r.channel)
+            for r in rows
+        ]
+
+    def clear(self, tenant_id: int, channel: str, ids: Sequence[int]) -> list[int]:
+        """Delete failures of a channel by id; returns the ids that were there."""
+        f = failures.c
+        found: list[int] = []
+        with self.events.writer.begin() as conn:
+            for part in chunks(list(dict.fromkeys(ids)), 500):
+                where = (f.tenant_id == tenant_id, f.channel == channel, f.id.in_(part))
+                found += conn.execute(select(f.id).where(*where)).scalars()
+                conn.execute(delete(failures).where(*where))
+        return sorted(found)
+
+    def loaded(
+        self, tenant_id: int, types: Sequence[str], lo: int, hi: int
+    ) -> Iterator[list[tuple[str, str, str]]]:
+        """(source, type, data JSON) of live events of `types` received in [lo, hi), in pages."""
+        e = events.c
+        after = 0
+        while True:
+            query = (
+                select(e.seq, e.source, e.type, e.data)
+                .where(
+                    e.tenant_id == tenant_id,
+                    e.type.in_(list(types)),
+                    e.received_ms >= lo,
+                    e.received_ms < hi,
+                    e.voided_ms.is_(None),
+                    e.seq > after,
+                )
+                .order_by(e.seq)
+                .limit(PAGE)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            yield [(src, typ, data) for _, src, typ, data in rows]
+            if len(rows) < PAGE:
+                return
+            after = rows[-1].seq
