@@ -107,8 +107,10 @@ def from_response(status: int, content: bytes, headers: Any) -> APIError:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         code, message, param = err.get("code"), str(err.get("message") or ""), err.get("param")
-    elif isinstance(body, dict) and "detail" in body:
+    elif isinstance(body, dict) and "detail" in body:  # problem details, FastAPI-style
         message = str(body["detail"])
+    elif isinstance(body, dict) and "errorDescription" in body:  # the Civis profile
+        message = str(body["errorDescription"])
     if not message:
         message = content.decode("utf-8", "replace")[:500] or f"HTTP {status}"
     kind = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)

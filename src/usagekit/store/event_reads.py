@@ -79,6 +79,20 @@ class EventReads:
             for r in rows
         ]
 
+    def by_seq(self, tenant_id: int, seq: int, type_: str) -> StoredEvent | None:
+        """One live event of a type by its sequence number (a stable integer id)."""
+        e = events.c
+        query = select(events).where(
+            e.seq == seq, e.tenant_id == tenant_id, e.type == type_, e.voided_ms.is_(None)
+        )
+        with self.engine.connect() as conn:
+            r = conn.execute(query).first()
+        if r is None:
+            return None
+        data = orjson.loads(r.data)
+        return StoredEvent(r.seq, r.event_id, r.source, r.type, r.subject, r.time_ms, data,
+                           r.received_ms, r.voided_ms)  # fmt: skip
+
     def export_pages(
         self,
         tenant_id: int,

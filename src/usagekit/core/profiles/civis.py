@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from usagekit.core.meters import Aggregation, Meter
 
 LLM_EVENT = "llm_run"
@@ -47,3 +49,38 @@ PRESETS: tuple[Meter, ...] = (
         description="Civis records matched, per organisation and task (IDR, CDM)",
     ),
 )
+
+TASKS = ("IDR", "CDM")
+# wire field (camelCase, as Civis sends) -> event data field
+LLM_FIELDS = {"runId": "run_id", "jobId": "job_id", "userId": "user_id",
+              "organizationId": "organization_id", "runTime": "run_time", "credits": "credits",
+              "inputTokens": "input_tokens", "outputTokens": "output_tokens",
+              "modelId": "model_id"}  # fmt: skip
+MATCHING_FIELDS = {"runId": "run_id", "jobId": "job_id", "userId": "user_id",
+                   "organizationId": "organization_id", "runTime": "run_time",
+                   "numRecords": "num_records", "task": "task"}  # fmt: skip
+_INTEGERS = {"runId", "jobId", "userId", "organizationId", "runTime", "inputTokens",
+             "outputTokens", "numRecords"}  # fmt: skip
+
+
+def _number(value: Any, *, integer: bool) -> Any:
+    """A numeric field as Civis types it; anything not numeric passes through unchanged."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return round(number) if integer else number
+
+
+def wire_record(fields: dict[str, str], data: dict[str, Any], created: str) -> dict[str, Any]:
+    """An event's data as a Civis usage statistic (camelCase; integers where Civis has them)."""
+    out: dict[str, Any] = {}
+    for wire, name in fields.items():
+        value = data.get(name)
+        if wire in _INTEGERS or wire == "credits":
+            value = _number(value, integer=wire != "credits")
+        out[wire] = value
+    out["runCreatedAt"] = created
+    return out
