@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import jwt
@@ -128,11 +129,6 @@ async def download(request: Request, who: Who, what: What) -> Response:
     return stream_csv(rows, f"usage-{what.metric_type.lower()}.csv")
 
 
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
-          503: "Service Unavailable"}  # fmt: skip
-
-
 def problem(
     request: Request,
     status: int,
@@ -143,7 +139,7 @@ def problem(
     """RFC 9457 problem details, with the fields Elevate's ProblemDetail requires."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": TITLES.get(status, "Error"),
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": message,
         "instance": request.url.path,
