@@ -53,7 +53,9 @@ def _hpc(rng: random.Random, day: int, i: int) -> tuple[str, str, Record]:
         "Resource": resource,
         "LocalProjectID": project,
         "LocalRecordID": f"{day}-{i}",
+        "Username": user,
         "Charge": charge,
+        "SignedCharge": charge,  # the AMIE profile's convention: its presets sum this
         "Attributes": {"NodeCount": rng.choice([1, 2, 4])},
     }
     return kind, user, data
@@ -184,18 +186,6 @@ PROFILES = {
             ),
             _meter("jobs", "job", "count", None, "jobs", project="project", partition="partition"),
             _meter("active_users", "job", "unique_count", None, "users"),
-            _meter(
-                "amie_compute_charge",
-                "amie.compute",
-                "sum",
-                "Charge",
-                "SU",
-                resource="Resource",
-                project="LocalProjectID",
-            ),
-            _meter(
-                "amie_storage_charge", "amie.storage", "sum", "Charge", "SU", resource="Resource"
-            ),
         ],
     ),
     "geobox": Profile(
