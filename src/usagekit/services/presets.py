@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from usagekit.core.presets import plan, profile_of
 from usagekit.services.errors import Conflict, InvalidInput
 from usagekit.store import Store
@@ -20,8 +22,11 @@ def ensure_presets(store: Store, tenant_ids: list[int] | None = None) -> int:
         for meter in drop:
             store.delete_meter(meter)
         for meter in create:
-            store.create_meter(tenant_id, meter)
-        created += len(create)
+            try:
+                store.create_meter(tenant_id, meter)
+            except IntegrityError:
+                continue  # another server process on this database made it first
+            created += 1
     return created
 
 

@@ -31,8 +31,24 @@ def make_engine(db: str, *, synchronous: str = "FULL") -> Engine:
         _configure_sqlite(engine, synchronous)
         return engine
     if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        _configure_postgresql(engine)
+        return engine
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+
+
+# Any constant shared by every usagekit process on a database: the writers' lock.
+WRITE_LOCK = 0x75736B77  # "uskw"
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # One writer at a time across every server process on this database, as
+        # SQLite's BEGIN IMMEDIATE: sequence numbers (max + 1) and rollup
+        # read-modify-writes stay exact. Held until commit or rollback.
+        if conn.get_execution_options().get("immediate", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

@@ -34,6 +34,8 @@ def head() -> str:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`, in one transaction where the backend allows it."""
     cfg = config()
-    with engine.begin() as conn:
+    # immediate: the writers' lock (SQLite BEGIN IMMEDIATE, a PostgreSQL advisory
+    # lock), so processes starting together upgrade one after the other.
+    with engine.execution_options(immediate=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
