@@ -101,3 +101,21 @@ def test_four_servers_one_database(pg_db: str, tmp_path: Path) -> None:
     assert totals["accepted"] == len(stored_ids)  # each id stored exactly once
     assert totals["accepted"] + totals["duplicates"] == totals["sent"]
     assert totals["conflicts"] == 0
+
+
+def test_serve_with_workers(pg_db: str, tmp_path: Path) -> None:
+    """`usagekit serve --workers 3`: one port, several processes, one set of presets and keys."""
+    events = pool(600)
+    with serve(pg_db, tmp_path, "--workers", "3") as live, live.client() as c:
+        accepted = 0
+        for start in range(0, 600, 100):
+            reply = c.post("/v1/events", json=events[start : start + 150])  # overlapping
+            assert reply.status_code == 202, reply.text
+            accepted += reply.json()["accepted"]
+        assert accepted == 600
+        listed = c.get("/v1/meters").json()
+        assert len([m for m in listed if m["profile"]]) == len({m["slug"] for m in listed})
+        assert len(c.get("/v1/keys").json()) == 1  # one bootstrap key, not one per worker
+        window = {"from": "2026-11-01T00:00:00Z", "to": "2026-11-10T00:00:00Z"}
+        summary = c.get("/v1/usage/summary", params=window).json()
+        assert summary["data"] == []  # no user meters; idle presets are left out

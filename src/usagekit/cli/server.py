@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from usagekit.cli.common import app, console
+from usagekit.server.settings import Settings
 
 DbOption = Annotated[
     str,
@@ -52,6 +53,15 @@ def serve(
             "isolated from queries (default); thread: everything in one process."
         ),
     ] = "process",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (each with its own writer; writes to one "
+            "database are serialised, so more workers mainly serve more queries).",
+            envvar="USAGEKIT_WORKERS",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
@@ -62,7 +72,6 @@ def serve(
     import uvicorn
 
     from usagekit.server.app import create_app
-    from usagekit.server.settings import Settings
 
     if writer not in ("process", "thread"):
         raise typer.BadParameter("use process or thread", param_hint="--writer")
@@ -77,9 +86,39 @@ def serve(
         writer=writer,
     )
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, server_header=False
+        )
+        return
+    # Workers build the app from the environment; the schema, the first key and the
+    # presets are made here first, once, so workers never race to create them.
+    prepare(settings)
+    os.environ.update(settings.as_env())
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level, server_header=False
+        "usagekit.server.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
     )
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate, bootstrap and ensure presets before several workers start."""
+    from usagekit.server.app import announce_key
+    from usagekit.services.admin import Admin
+    from usagekit.services.presets import ensure_presets
+    from usagekit.store import Store
+
+    store = Store.open(settings.db, synchronous=settings.synchronous)
+    try:
+        announce_key(Admin(store).bootstrap(settings.bootstrap_key), settings)
+        ensure_presets(store)
+    finally:
+        store.close()
 
 
 @app.command()

@@ -9,12 +9,23 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
+from usagekit.core.records import ApiKey
 from usagekit.server import errors, profiles
 from usagekit.server.context import Context
 from usagekit.server.routes import admin, events, failures, health, meters, registry
 from usagekit.server.settings import Settings
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
+
+
+def announce_key(made: tuple[ApiKey, str] | None, settings: Settings) -> None:
+    """Say once that the first admin key was made (and show it unless it came from env)."""
+    if made is None:
+        return
+    key, secret = made
+    shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
+    # Printed, not logged: the one time the key is shown, whatever the log level.
+    print(f"usagekit: created tenant 'default' and admin key {key.id}: {shown}", flush=True)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -31,12 +42,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
         context = Context(settings, opened)
         made = await run_in_threadpool(context.admin.bootstrap, settings.bootstrap_key)
-        if made is not None:
-            key, secret = made
-            shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
-            # Printed, not logged: the one time the key is shown, whatever the log level.
-            msg = f"created tenant 'default' and admin key {key.id}: {shown}"
-            print(f"usagekit: {msg}", flush=True)
+        announce_key(made, settings)
         await run_in_threadpool(ensure_presets, opened)
         await context.writer.start()
         app.state.ctx = context

@@ -17,6 +17,19 @@ class Settings:
     key_cache_seconds: float = 2.0
     writer: str = "process"  # or "thread": all in one process (tests, embedding)
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as the variables from_env reads (for worker processes)."""
+        env = {
+            "USAGEKIT_DB": self.db,
+            "USAGEKIT_BODY_LIMIT": str(self.body_limit),
+            "USAGEKIT_RATE_LIMIT": str(self.rate_limit),
+            "USAGEKIT_SQLITE_SYNCHRONOUS": self.synchronous,
+            "USAGEKIT_WRITER": self.writer,
+        }
+        if self.bootstrap_key:
+            env["USAGEKIT_BOOTSTRAP_KEY"] = self.bootstrap_key
+        return env
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
@@ -26,6 +39,7 @@ class Settings:
             "rate_limit": float(env.get("USAGEKIT_RATE_LIMIT", cls.rate_limit)),
             "bootstrap_key": env.get("USAGEKIT_BOOTSTRAP_KEY") or None,
             "synchronous": env.get("USAGEKIT_SQLITE_SYNCHRONOUS", cls.synchronous),
+            "writer": env.get("USAGEKIT_WRITER", cls.writer),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
