@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from usagekit.cli import data, demo, manage, registry, server  # noqa: F401  (they register commands)
+from usagekit.cli import copy, data, demo, manage, registry, server  # noqa: F401  (they register commands)
 from usagekit.cli.common import app, console
 
 
