@@ -72,11 +72,21 @@ class Meter:
     tenant_id: int = 0
     _value_path: tuple[str, ...] = field(default=(), repr=False, compare=False)
     _dim_paths: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    _dim_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_value_path", _path(self.value_property or ""))
         names = self.dimension_names
-        object.__setattr__(self, "_dim_paths", tuple(_path(self.dimensions[n]) for n in names))
+        paths = tuple(_path(self.dimensions[n]) for n in names)
+        object.__setattr__(self, "_dim_paths", paths)
+        if all(len(p) == 1 for p in paths):  # top-level keys: read with one map()
+            object.__setattr__(self, "_dim_keys", tuple(p[0] for p in paths))
+
+    @property
+    def value_key(self) -> str | None:
+        """The value property when it is a top-level key of `data` (the fast path)."""
+        path = self._value_path
+        return path[0] if len(path) == 1 and path[0] else None
 
     @property
     def dimension_names(self) -> tuple[str, ...]:
@@ -84,18 +94,21 @@ class Meter:
         return tuple(sorted(self.dimensions))
 
     def dimension_tuple(self, event: Event) -> tuple[str | None, ...]:
-        """This event's dimension values in dimension_names order (fast path: top-level keys)."""
+        """This event's dimension values in dimension_names order (texts, or None)."""
         data = event.data
-        out = []
-        for path in self._dim_paths:
-            value = data.get(path[0]) if len(path) == 1 else lookup(data, path)
-            out.append(value if value is None or type(value) is str else dimension_text(value))
-        return tuple(out)
+        keys = self._dim_keys
+        if keys is not None:
+            values = tuple(map(data.get, keys))
+        else:
+            values = tuple(lookup(data, path) for path in self._dim_paths)
+        for value in values:
+            if value is not None and type(value) is not str:
+                return tuple(map(dimension_text, values))
+        return values
 
     def numeric(self, event: Event) -> tuple[int, float] | None:
         """(nano-units, float) of the value property, or None when missing or not numeric."""
-        path = self._value_path
-        raw = event.data.get(path[0]) if len(path) == 1 else lookup(event.data, path)
+        raw = self.raw_value(event)
         if type(raw) is int and -(2**62) < raw < 2**62:
             return raw * NANO, float(raw)
         if raw is None:
@@ -105,6 +118,23 @@ class Meter:
         except NotANumber:
             return None
         return nanos, (float(raw) if isinstance(raw, int | float) else nanos / 1e9)
+
+    def nanos(self, event: Event) -> int | None:
+        """Nano-units of the value property (what sums need), or None when not numeric."""
+        raw = self.raw_value(event)
+        if type(raw) is int and -(2**62) < raw < 2**62:
+            return raw * NANO
+        if raw is None:
+            return None
+        try:
+            return to_nanos(raw)
+        except NotANumber:
+            return None
+
+    def raw_value(self, event: Event) -> Any:
+        """The value property of an event, as sent (None when missing)."""
+        path = self._value_path
+        return event.data.get(path[0]) if len(path) == 1 else lookup(event.data, path)
 
     def distinct_value(self, event: Event) -> str | None:
         """The value counted by unique_count: the property's value, or the subject."""

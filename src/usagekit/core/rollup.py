@@ -7,7 +7,7 @@ and per day, each value's first and last time (see windows.decompose_distinct).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,15 @@ from usagekit.core.aggregate import Cell
 from usagekit.core.daybits import month_bits
 from usagekit.core.events import Event
 from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.numbers import NANO
 from usagekit.core.windows import DAY, HOUR, QUARTER
 
 CellKey = tuple[int, int, int, str]  # (meter_id, level, bucket, group_key)
 DistinctKey = tuple[int, int, int, str, str]  # (meter_id, level, bucket, group_key, value)
 MonthKey = tuple[int, int, str, str]  # (meter_id, month, group_key, value)
+Group = tuple[str | None, ...]
+Members = list[tuple[int, Event]]  # the (seq, event) pairs of one quarter and group
+_SMALL = 2**62  # integers below this add up exactly as they are (see Meter.nanos)
 
 
 @dataclass(slots=True)
@@ -35,94 +39,186 @@ class Deltas:
     def __bool__(self) -> bool:
         return bool(self.cells or self.distinct)
 
+    def merge(self, other: Deltas, seq_offset: int = 0) -> None:
+        """Add another batch's deltas (consumed), its event seqs moved on by `seq_offset`.
+
+        Deltas computed before the events had seqs (ingest.prepare numbers rows
+        from 1) take their real seqs here: only `latest` looks at them.
+        """
+        if seq_offset:
+            for cell in other.cells.values():
+                if cell.last is not None:
+                    cell.last_seq += seq_offset
+        if not self:
+            self.cells, self.distinct, self.months = other.cells, other.distinct, other.months
+            return
+        cells = self.cells
+        for key, cell in other.cells.items():
+            mine = cells.get(key)
+            if mine is None:
+                cells[key] = cell
+            else:
+                mine.merge(cell)
+        distinct = self.distinct
+        for dkey, span in other.distinct.items():
+            have = distinct.get(dkey)
+            if have is None:
+                distinct[dkey] = span
+            else:
+                have[0] = min(have[0], span[0])
+                have[1] = max(have[1], span[1])
+        months = self.months
+        for mkey, bits in other.months.items():
+            months[mkey] = months.get(mkey, 0) | bits
+
+    def __getstate__(self) -> object:
+        """Cells as plain tuples: deltas cross a process boundary with every ingest body."""
+        cells = {k: (c.count, c.nanos, c.min, c.max, c.last_time, c.last_seq, c.last)
+                 for k, c in self.cells.items()}  # fmt: skip
+        return cells, self.distinct, self.months
+
+    def __setstate__(self, state: tuple[dict[CellKey, tuple[Any, ...]], Any, Any]) -> None:
+        cells, self.distinct, self.months = state
+        self.cells = {k: Cell(*v) for k, v in cells.items()}
+
 
 def compute(meters: Sequence[Meter], events: Iterable[tuple[int, Event]]) -> Deltas:
     """Deltas of (seq, event) pairs for the meters whose event type matches.
 
-    This runs once per ingested event and meter, so it works on plain tuples and
-    lists; meters sharing dimensions share one group lookup, and cells and group
-    keys are materialised once per batch at the end.
+    This runs on the writer for every ingested event, so events are first
+    bucketed once per (quarter, dimension values) for all meters that share
+    those dimensions, and each meter then folds its buckets with only the work
+    its aggregation needs (a sum keeps no min, max or latest).
     """
     plans = _plans(meters)
-    quarter: dict[tuple[int, int, tuple[str | None, ...]], list[Any]] = {}
-    hourly: dict[tuple[int, int, tuple[str | None, ...], str], list[int]] = {}
-    for seq, ev in events:
-        plan = plans.get(ev.type)
-        if plan is None:
+    buckets: list[dict[tuple[int, Group], Members]] = [{} for _ in plans.by_index]
+    for item in events:
+        ev = item[1]
+        slots = plans.by_type.get(ev.type)
+        if slots is None:
             continue
         t = ev.time_ms
-        q_bucket = t - t % QUARTER
-        for first, same_dims in plan:
-            group = first.dimension_tuple(ev)
+        q = t - t % QUARTER
+        for slot in slots:
+            key = (q, plans.by_index[slot][0].dimension_tuple(ev))
+            members = buckets[slot].get(key)
+            if members is None:
+                buckets[slot][key] = [item]
+            else:
+                members.append(item)
+    keys: dict[Group, str] = {}
+    quarter: dict[CellKey, Cell] = {}
+    hourly: dict[DistinctKey, list[int]] = {}
+    for (_, same_dims), by_bucket in zip(plans.by_index, buckets, strict=True):
+        for (q, group), members in by_bucket.items():
+            gkey = keys.get(group)
+            if gkey is None:
+                gkey = keys[group] = orjson.dumps(list(group)).decode()
             for m in same_dims:
                 if m.aggregation is Aggregation.UNIQUE_COUNT:
-                    value = m.distinct_value(ev)
-                    if value is None:
-                        continue
-                    dkey = (m.id, t - t % HOUR, group, value)
-                    span = hourly.get(dkey)
-                    if span is None:
-                        hourly[dkey] = [t, t]
-                    elif t < span[0]:
-                        span[0] = t
-                    elif t > span[1]:
-                        span[1] = t
+                    _spans(m, q - q % HOUR, gkey, members, hourly)
                     continue
-                if m.aggregation is Aggregation.COUNT:
-                    nanos, value_f = 0, None
-                else:
-                    num = m.numeric(ev)
-                    if num is None:
-                        continue
-                    nanos, value_f = num
-                key = (m.id, q_bucket, group)
-                acc = quarter.get(key)
-                if acc is None:
-                    quarter[key] = [1, nanos, value_f, value_f, t, seq, value_f]
-                    continue
-                acc[0] += 1
-                acc[1] += nanos
-                if value_f is not None:
-                    if acc[2] is None or value_f < acc[2]:
-                        acc[2] = value_f
-                    if acc[3] is None or value_f > acc[3]:
-                        acc[3] = value_f
-                    if t > acc[4] or (t == acc[4] and seq > acc[5]):
-                        acc[4], acc[5], acc[6] = t, seq, value_f
-    keys: dict[tuple[str | None, ...], str] = {}
-
-    def key_of(group: tuple[str | None, ...]) -> str:
-        text = keys.get(group)
-        if text is None:
-            text = keys[group] = orjson.dumps(list(group)).decode()
-        return text
-
-    cells = {(mid, QUARTER, b, key_of(g)): Cell(*acc) for (mid, b, g), acc in quarter.items()}
-    distinct = {(mid, HOUR, b, key_of(g), v): span for (mid, b, g, v), span in hourly.items()}
-    daily = _roll_up_distinct(distinct)
-    return Deltas(_roll_up_cells(cells), daily, _months(daily))
+                cell = _FOLD[m.aggregation](m, members)
+                if cell is not None:
+                    quarter[(m.id, QUARTER, q, gkey)] = cell
+    daily = _roll_up_distinct(hourly)
+    return Deltas(_roll_up_cells(quarter), daily, _months(daily))
 
 
-def _plans(meters: Sequence[Meter]) -> dict[str, list[tuple[Meter, list[Meter]]]]:
-    """Per event type: meters grouped by identical dimensions (one lookup serves all)."""
-    by_type: dict[str, dict[tuple[tuple[str, str], ...], list[Meter]]] = {}
+@dataclass(slots=True)
+class _Plans:
+    by_index: list[tuple[Meter, list[Meter]]]  # (meter whose dimensions apply, meters sharing them)
+    by_type: dict[str, list[int]]  # event type -> indexes into by_index
+
+
+def _plans(meters: Sequence[Meter]) -> _Plans:
+    """Per event type, meters grouped by identical dimensions (one lookup serves all)."""
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Meter]] = {}
     for m in meters:
-        dims = tuple(sorted(m.dimensions.items()))
-        by_type.setdefault(m.event_type, {}).setdefault(dims, []).append(m)
-    return {t: [(ms[0], ms) for ms in groups.values()] for t, groups in by_type.items()}
+        groups.setdefault((m.event_type, tuple(sorted(m.dimensions.items()))), []).append(m)
+    plans = _Plans([], {})
+    for (event_type, _), same in groups.items():
+        plans.by_type.setdefault(event_type, []).append(len(plans.by_index))
+        plans.by_index.append((same[0], same))
+    return plans
+
+
+def _count(meter: Meter, members: Members) -> Cell:
+    return Cell(len(members))
+
+
+def _additive(meter: Meter, members: Members) -> Cell | None:
+    """Count and exact sum of the numeric values (sum and avg need nothing else)."""
+    count = units = nanos = 0
+    key = meter.value_key
+    for _, ev in members:
+        raw = ev.data.get(key) if key is not None else meter.raw_value(ev)
+        if raw is None:
+            continue
+        if type(raw) is int and -_SMALL < raw < _SMALL:
+            units += raw
+            count += 1
+        else:
+            exact = meter.nanos(ev)
+            if exact is not None:
+                nanos += exact
+                count += 1
+    return Cell(count, units * NANO + nanos) if count else None
+
+
+def _full(meter: Meter, members: Members) -> Cell | None:
+    """Every part of a cell: min, max and latest need the values themselves."""
+    cell = Cell()
+    for seq, ev in members:
+        num = meter.numeric(ev)
+        if num is not None:
+            cell.add(num[0], num[1], ev.time_ms, seq)
+    return cell if cell.count else None
+
+
+_FOLD: dict[Aggregation, Callable[[Meter, Members], Cell | None]] = {
+    Aggregation.COUNT: _count,
+    Aggregation.SUM: _additive,
+    Aggregation.AVG: _additive,
+    Aggregation.MIN: _full,
+    Aggregation.MAX: _full,
+    Aggregation.LATEST: _full,
+}
+
+
+def _spans(
+    meter: Meter, hour: int, gkey: str, members: Members, out: dict[DistinctKey, list[int]]
+) -> None:
+    """Each distinct value's first and last time within the hour."""
+    for _, ev in members:
+        value = meter.distinct_value(ev)
+        if value is None:
+            continue
+        t = ev.time_ms
+        key = (meter.id, HOUR, hour, gkey, value)
+        span = out.get(key)
+        if span is None:
+            out[key] = [t, t]
+        elif t < span[0]:
+            span[0] = t
+        elif t > span[1]:
+            span[1] = t
 
 
 def _roll_up_cells(quarter: dict[CellKey, Cell]) -> dict[CellKey, Cell]:
+    """Quarter cells plus the hour and day cells they add up to."""
     out = dict(quarter)
-    for level, source in ((HOUR, QUARTER), (DAY, HOUR)):
-        for (mid, lvl, bucket, group), cell in list(out.items()):
-            if lvl != source:
-                continue
+    source = quarter
+    for level in (HOUR, DAY):
+        merged: dict[CellKey, Cell] = {}
+        for (mid, _, bucket, group), cell in source.items():
             key = (mid, level, bucket - bucket % level, group)
-            target = out.get(key)
+            target = merged.get(key)
             if target is None:
-                target = out[key] = Cell()
+                merged[key] = target = Cell()
             target.merge(cell)
+        out.update(merged)
+        source = merged
     return out
 
 

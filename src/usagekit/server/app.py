@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         await run_in_threadpool(ensure_presets, opened)
         await context.writer.start()
         app.state.ctx = context
+        # Modules, routes and caches live as long as the server: leave them out of every
+        # garbage collection, which otherwise walks them all on each full pass.
+        gc.freeze()
         try:
             yield
         finally:

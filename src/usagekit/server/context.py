@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from usagekit.core.records import ApiKey
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
+from usagekit.services.ingest import MeterLookup
 from usagekit.services.query import Query
 from usagekit.services.writer import ProcessWriter, ThreadWriter, Writer
 from usagekit.store import Store
@@ -49,6 +50,7 @@ class Context:
         )
         self.admin = Admin(store)
         self.query = Query(store)
+        self.meters = MeterLookup(store)
         burst = settings.rate_burst or max(1.0, 2 * settings.rate_limit)
         self.limiter = RateLimiter(settings.rate_limit, burst)
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}

@@ -8,13 +8,16 @@ replies are sent only after it commits.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from usagekit.core.events import CONFLICT, Event, InvalidRecord, parse_record
+from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure
+from usagekit.core.wire import decode_events
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
 log = logging.getLogger("usagekit.ingest")
@@ -30,7 +33,7 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
     Returns (records, broken) where broken lists NDJSON lines that are not JSON as
     (index, raw line, error); in a JSON body any syntax error rejects the whole body.
     """
-    if "ndjson" in content_type or "jsonl" in content_type or "json-seq" in content_type:
+    if _is_ndjson(content_type):
         return _parse_ndjson(body)
     try:
         doc = orjson.loads(body)
@@ -48,6 +51,10 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
     if not isinstance(doc, list):
         raise BodyError('body must be a JSON array of events, {"events": [...]}, or NDJSON')
     return doc, []
+
+
+def _is_ndjson(content_type: str) -> bool:
+    return "ndjson" in content_type or "jsonl" in content_type or "json-seq" in content_type
 
 
 def _parse_ndjson(body: bytes) -> tuple[list[Any], list[tuple[int, str, str]]]:
@@ -126,15 +133,53 @@ class IngestJob:
     rejected: list[dict[str, Any]]
 
 
-def prepare(tenant_id: int, body: bytes, content_type: str, channel: str = "events") -> IngestJob:
-    """Parse and judge a body in the server process (BodyError if it is not JSON).
+class MeterLookup:
+    """A tenant's meters by event type for `prepare`, re-read at most every `ttl` seconds.
 
-    The writer process then only stores: parsing and validation run next to it
-    on the other core instead of in its way.
+    A stale answer costs speed only, never numbers: the writer checks the meter
+    ids a body's rollups were computed for and computes them itself if they differ.
     """
-    records, broken = parse_body(body, content_type)
-    good, rejected, failures = judge(records, broken, channel)
-    return IngestJob(TenantBatch.of(tenant_id, good, failures, channel), rejected)
+
+    def __init__(self, store: Store, ttl: float = 1.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._cache: dict[tuple[int, frozenset[str]], tuple[float, list[Meter]]] = {}
+
+    def __call__(self, tenant_id: int, types: set[str]) -> list[Meter]:
+        key = (tenant_id, frozenset(types))
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        meters = self.store.meters.for_types(tenant_id, types)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (now + self.ttl, meters)
+        return meters
+
+
+def prepare(
+    meters: MeterLookup, tenant_id: int, body: bytes, content_type: str, channel: str = "events"
+) -> IngestJob:
+    """Parse and judge a body, and compute its rollups, in the server process.
+
+    The writer process then mostly stores: parsing, validation and aggregation
+    run next to it on the other core instead of in its way (the writer computes
+    rollups itself only for bodies with duplicates, or when meters changed in
+    between). BodyError if the body is not JSON.
+    """
+    fast = None if _is_ndjson(content_type) else decode_events(body)
+    rejected: list[dict[str, Any]] = []
+    failures: list[NewFailure] = []
+    if fast is not None:
+        good = list(enumerate(fast))
+    else:
+        records, broken = parse_body(body, content_type)
+        good, rejected, failures = judge(records, broken, channel)
+    batch = TenantBatch.of(
+        tenant_id, good, failures, channel, meters=meters(tenant_id, {ev.type for _, ev in good})
+    )
+    return IngestJob(batch, rejected)
 
 
 def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | Exception]:

@@ -3,14 +3,16 @@
 `ProcessWriter` (the server's default) runs it in a child process, so writing
 never competes for the GIL with request handling, body parsing or queries:
 sqlite3 gives up the GIL around every statement step, and a busy thread next to
-it makes a writer thread crawl. Bodies arrive parsed and judged (ingest.prepare)
-as plain tuples, so the child spends its time in SQLite. `ThreadWriter` runs it
+it makes a writer thread crawl. Bodies arrive parsed and judged, with their
+rollups computed (ingest.prepare), as plain tuples, so the child spends its time
+in SQLite. `ThreadWriter` runs it
 on one thread, for tests and embedding. Both execute the same `execute` function.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -131,6 +133,7 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
     """The writer process: receive, group, execute, reply; exit when the parent goes."""
     logging.basicConfig(level=logging.WARNING)
     store = Store.open(db, create=False, synchronous=synchronous)
+    gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     try:
         while True:
             try:

@@ -50,6 +50,10 @@ class TenantBatch:
     failures: list[NewFailure] = field(default_factory=list)
     channel: str = "events"
     keep_conflicts: bool = True  # store conflicting records as failures
+    # The rollups of `rows` should all of them be new, computed where the body was
+    # parsed (rows numbered from 1 as seqs), and the ids of the meters they are for.
+    deltas: rollup.Deltas | None = None
+    meter_ids: tuple[int, ...] = ()
 
     @classmethod
     def of(
@@ -59,10 +63,16 @@ class TenantBatch:
         failures: list[NewFailure] | None = None,
         channel: str = "events",
         keep_conflicts: bool = True,
+        meters: Sequence[Meter] | None = None,
     ) -> TenantBatch:
-        """Encode validated events, splitting off in-request repeats of a key."""
+        """Encode validated events, splitting off in-request repeats of a key.
+
+        With `meters` (the tenant's meters of these event types), the rollup
+        deltas are computed here too, so the writer need not compute them.
+        """
         first: dict[tuple[str, str], int] = {}
         rows: list[EventRow] = []
+        firsts: list[tuple[int, Event]] = []
         repeats: list[tuple[EventRow, int]] = []
         for index, ev in items:
             key = (ev.source, ev.id)
@@ -70,9 +80,14 @@ class TenantBatch:
             if at is None:
                 first[key] = len(rows)
                 rows.append(event_row(index, ev))
+                firsts.append((len(rows), ev))
             else:
                 repeats.append((event_row(index, ev), at))
-        return cls(tenant_id, rows, repeats, failures or [], channel, keep_conflicts)
+        batch = cls(tenant_id, rows, repeats, failures or [], channel, keep_conflicts)
+        if meters is not None:
+            batch.deltas = rollup.compute(meters, firsts)
+            batch.meter_ids = _ids_for(meters, {row[3] for row in rows})
+        return batch
 
 
 @dataclass(slots=True)
@@ -83,6 +98,7 @@ class BatchOutcome:
 
 
 Content = tuple[str, str, int, str]  # (type, subject, time_ms, data JSON): what dedup compares
+Stored = tuple[TenantBatch, int, list[tuple[int, EventRow]]]  # (batch, seq before it, new rows)
 
 
 class Events(EventReads):
@@ -108,13 +124,14 @@ class Events(EventReads):
         received = now_ms()
         outcomes = []
         fail_rows: list[dict[str, Any]] = []
+        new_rows: dict[int, list[Stored]] = {}  # per tenant, rolled up once
         for batch in batches:
             outcome = BatchOutcome()
             tid, rows = batch.tenant_id, batch.rows
             stored, skipped = self._insert_new(conn, tid, seq, received, rows)
-            seq += len(rows)
             if stored:
-                self._roll_up(conn, tid, stored)
+                new_rows.setdefault(tid, []).append((batch, seq, stored))
+            seq += len(rows)
             outcome.accepted = len(stored)
             kept = self._kept(conn, tid, [rows[k] for k in skipped])
             for k in skipped:
@@ -133,6 +150,8 @@ class Events(EventReads):
                 _failure_row(tid, received, f.channel, f.error, f.record) for f in batch.failures
             ]
             outcomes.append(outcome)
+        for tid, entries in new_rows.items():
+            self._roll_up(conn, tid, entries)
         if fail_rows:
             conn.execute(insert(failures), fail_rows)
         return outcomes
@@ -168,21 +187,38 @@ class Events(EventReads):
                 skipped.append(k)
         return stored, skipped
 
-    def _roll_up(
-        self, conn: Connection, tenant_id: int, stored: list[tuple[int, EventRow]]
-    ) -> None:
-        """Rollup deltas of newly stored rows; `data` is decoded only for metered types."""
-        meters = self.meters.list_in(conn, tenant_id, {row[3] for _, row in stored})
+    def _roll_up(self, conn: Connection, tenant_id: int, entries: list[Stored]) -> None:
+        """Rollup deltas of newly stored rows, in one merge for all of a tenant's batches.
+
+        A batch's precomputed deltas are used when every row of it was new and its
+        meters are still the tenant's meters; otherwise they are computed here, from
+        the rows stored (`data` decoded only for metered types).
+        """
+        types = {row[3] for _, _, stored in entries for _, row in stored}
+        meters = self.meters.list_in(conn, tenant_id, types)
         if not meters:
             return
-        metered = {m.event_type for m in meters}
-        loads = orjson.loads
-        evs = [
-            (seq, Event(eid, src, typ, subj, t, loads(data), data))
-            for seq, (_, eid, src, typ, subj, t, data) in stored
-            if typ in metered
-        ]
-        self.rollups.apply(conn, rollup.compute(meters, evs))
+        total = rollup.Deltas()
+        recompute: list[tuple[int, EventRow]] = []
+        for batch, base, stored in entries:
+            if (
+                batch.deltas is not None
+                and len(stored) == len(batch.rows)
+                and batch.meter_ids == _ids_for(meters, {row[3] for row in batch.rows})
+            ):
+                total.merge(batch.deltas, seq_offset=base)
+            else:
+                recompute += stored
+        if recompute:
+            metered = {m.event_type for m in meters}
+            loads = orjson.loads
+            evs = [
+                (seq, Event(eid, src, typ, subj, t, loads(data), data))
+                for seq, (_, eid, src, typ, subj, t, data) in recompute
+                if typ in metered
+            ]
+            total.merge(rollup.compute(meters, evs))
+        self.rollups.apply(conn, total)
 
     def _kept(
         self, conn: Connection, tenant_id: int, rows: list[EventRow]
@@ -253,6 +289,11 @@ class Events(EventReads):
         return [i for i in dict.fromkeys(ids) if i in voided], [
             i for i in dict.fromkeys(ids) if i not in voided
         ]
+
+
+def _ids_for(meters: Sequence[Meter], types: set[str]) -> tuple[int, ...]:
+    """Ids of the meters over these event types: what a batch's deltas were computed for."""
+    return tuple(sorted(m.id for m in meters if m.event_type in types))
 
 
 def _judge_repeat(outcome: BatchOutcome, row: EventRow, kept: Content) -> None:

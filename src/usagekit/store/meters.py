@@ -54,6 +54,11 @@ class Meters:
         with self.engine.connect() as conn:
             return self.list_in(conn, tenant_id)
 
+    def for_types(self, tenant_id: int, types: set[str]) -> list[Meter]:
+        """The tenant's meters over any of these event types."""
+        with self.engine.connect() as conn:
+            return self.list_in(conn, tenant_id, types)
+
     def list_in(
         self, conn: Connection, tenant_id: int, types: set[str] | None = None
     ) -> list[Meter]:

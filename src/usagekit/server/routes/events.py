@@ -56,8 +56,9 @@ async def send_events(
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
     body = await read_body(request, context.settings.body_limit)
+    content_type = request.headers.get("content-type", "")
     try:
-        job = await blocking(prepare, who.tenant_id, body, request.headers.get("content-type", ""))
+        job = await blocking(prepare, context.meters, who.tenant_id, body, content_type)
     except BodyError as exc:
         raise ApiError(400, str(exc), "body") from None
     return JSON(await context.writer.ingest(job), 202)
