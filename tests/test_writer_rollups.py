@@ -7,6 +7,8 @@ computed for. Each case is checked against a plain loop over the events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from usagekit.core.events import Event, parse_record
 from usagekit.core.meters import Meter, validate_meter
 from usagekit.services.query import Query
@@ -39,6 +41,15 @@ def totals(store: Store, m: Meter) -> dict[tuple[str | None, ...], int | float |
     return Query(store).total(m, spec)
 
 
+def by_project(events: list[Event], value: Callable[[Event], int]) -> dict[tuple[str], int]:
+    """The oracle: a plain loop adding each event's value to its project."""
+    out: dict[tuple[str], int] = {}
+    for e in events:
+        key = (e.data["project"],)
+        out[key] = out.get(key, 0) + value(e)
+    return out
+
+
 def test_precomputed_rollups_of_one_group_take_their_real_seqs(store: Store) -> None:
     tenant = store.accounts.create_tenant("acme").id
     latest = meter(store, tenant, "last_cpu", "latest", "cpu")
@@ -55,12 +66,8 @@ def test_precomputed_rollups_of_one_group_take_their_real_seqs(store: Store) -> 
     expected_last: dict[tuple[str | None, ...], int] = {}
     for e in sorted(events, key=lambda e: e.time_ms):  # stable: seq order breaks ties
         expected_last[(e.data["project"],)] = e.data["cpu"]
-    expected_sum: dict[tuple[str | None, ...], int] = {}
-    for e in events:
-        key = (e.data["project"],)
-        expected_sum[key] = expected_sum.get(key, 0) + e.data["cpu"]
     assert totals(store, latest) == expected_last
-    assert totals(store, total) == expected_sum
+    assert totals(store, total) == by_project(events, lambda e: e.data["cpu"])
 
 
 def test_rollups_computed_for_other_meters_are_computed_again(store: Store) -> None:
@@ -70,14 +77,8 @@ def test_rollups_computed_for_other_meters_are_computed_again(store: Store) -> N
     stale = TenantBatch.of(tenant, list(enumerate(events)), meters=[old])
     new = meter(store, tenant, "jobs", "count", None)  # made after the body was parsed
     store.events.write([stale])
-    counts: dict[tuple[str | None, ...], int] = {}
-    sums: dict[tuple[str | None, ...], int] = {}
-    for e in events:
-        key = (e.data["project"],)
-        counts[key] = counts.get(key, 0) + 1
-        sums[key] = sums.get(key, 0) + e.data["cpu"]
-    assert totals(store, new) == counts
-    assert totals(store, old) == sums
+    assert totals(store, new) == by_project(events, lambda e: 1)
+    assert totals(store, old) == by_project(events, lambda e: e.data["cpu"])
 
 
 def test_a_body_with_stored_rows_has_its_rollups_computed_from_the_new_rows(store: Store) -> None:

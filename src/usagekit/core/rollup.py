@@ -59,14 +59,8 @@ class Deltas:
                 cells[key] = cell
             else:
                 mine.merge(cell)
-        distinct = self.distinct
-        for dkey, span in other.distinct.items():
-            have = distinct.get(dkey)
-            if have is None:
-                distinct[dkey] = span
-            else:
-                have[0] = min(have[0], span[0])
-                have[1] = max(have[1], span[1])
+        for dkey, (first, last) in other.distinct.items():
+            _widen(self.distinct, dkey, first, last)
         months = self.months
         for mkey, bits in other.months.items():
             months[mkey] = months.get(mkey, 0) | bits
@@ -225,14 +219,18 @@ def _roll_up_cells(quarter: dict[CellKey, Cell]) -> dict[CellKey, Cell]:
 def _roll_up_distinct(hourly: dict[DistinctKey, list[int]]) -> dict[DistinctKey, list[int]]:
     out = dict(hourly)
     for (mid, _, bucket, group, value), (first, last) in hourly.items():
-        key = (mid, DAY, bucket - bucket % DAY, group, value)
-        span = out.get(key)
-        if span is None:
-            out[key] = [first, last]
-        else:
-            span[0] = min(span[0], first)
-            span[1] = max(span[1], last)
+        _widen(out, (mid, DAY, bucket - bucket % DAY, group, value), first, last)
     return out
+
+
+def _widen(spans: dict[DistinctKey, list[int]], key: DistinctKey, first: int, last: int) -> None:
+    """Make a value's [first, last] span in a bucket cover [first, last] too."""
+    span = spans.get(key)
+    if span is None:
+        spans[key] = [first, last]
+    else:
+        span[0] = min(span[0], first)
+        span[1] = max(span[1], last)
 
 
 def _months(distinct: dict[DistinctKey, list[int]]) -> dict[MonthKey, int]:
