@@ -79,61 +79,74 @@ class Deltas:
 def compute(meters: Sequence[Meter], events: Iterable[tuple[int, Event]]) -> Deltas:
     """Deltas of (seq, event) pairs for the meters whose event type matches.
 
-    This runs on the writer for every ingested event, so events are first
-    bucketed once per (quarter, dimension values) for all meters that share
-    those dimensions, and each meter then folds its buckets with only the work
-    its aggregation needs (a sum keeps no min, max or latest).
+    This runs for every ingested event, so each event is read once: bucketed by
+    quarter and by every dimension any meter of its type groups by. Each meter
+    then folds the buckets, projected onto its own dimensions, with only the
+    work its aggregation needs (a sum keeps no min, max or latest).
     """
     plans = _plans(meters)
-    buckets: list[dict[tuple[int, Group], Members]] = [{} for _ in plans.by_index]
     for item in events:
         ev = item[1]
-        slots = plans.by_type.get(ev.type)
-        if slots is None:
+        plan = plans.get(ev.type)
+        if plan is None:
             continue
         t = ev.time_ms
-        q = t - t % QUARTER
-        for slot in slots:
-            key = (q, plans.by_index[slot][0].dimension_tuple(ev))
-            members = buckets[slot].get(key)
-            if members is None:
-                buckets[slot][key] = [item]
-            else:
-                members.append(item)
+        key = (t - t % QUARTER, plan.reader.dimension_tuple(ev))
+        members = plan.buckets.get(key)
+        if members is None:
+            plan.buckets[key] = [item]
+        else:
+            members.append(item)
     keys: dict[Group, str] = {}
     quarter: dict[CellKey, Cell] = {}
     hourly: dict[DistinctKey, list[int]] = {}
-    for (_, same_dims), by_bucket in zip(plans.by_index, buckets, strict=True):
-        for (q, group), members in by_bucket.items():
-            gkey = keys.get(group)
-            if gkey is None:
-                gkey = keys[group] = orjson.dumps(list(group)).decode()
-            for m in same_dims:
-                if m.aggregation is Aggregation.UNIQUE_COUNT:
-                    _spans(m, q - q % HOUR, gkey, members, hourly)
-                    continue
-                cell = _FOLD[m.aggregation](m, members)
-                if cell is not None:
-                    quarter[(m.id, QUARTER, q, gkey)] = cell
+    for plan in plans.values():
+        for (q, values), members in plan.buckets.items():
+            for positions, same_dims in plan.groups:
+                group = tuple([values[i] for i in positions])
+                gkey = keys.get(group)
+                if gkey is None:
+                    gkey = keys[group] = orjson.dumps(list(group)).decode()
+                for m in same_dims:
+                    if m.aggregation is Aggregation.UNIQUE_COUNT:
+                        _spans(m, q - q % HOUR, gkey, members, hourly)
+                        continue
+                    cell = _FOLD[m.aggregation](m, members)
+                    if cell is None:
+                        continue
+                    ckey = (m.id, QUARTER, q, gkey)
+                    have = quarter.get(ckey)
+                    if have is None:
+                        quarter[ckey] = cell
+                    else:
+                        have.merge(cell)
     daily = _roll_up_distinct(hourly)
     return Deltas(_roll_up_cells(quarter), daily, _months(daily))
 
 
 @dataclass(slots=True)
-class _Plans:
-    by_index: list[tuple[Meter, list[Meter]]]  # (meter whose dimensions apply, meters sharing them)
-    by_type: dict[str, list[int]]  # event type -> indexes into by_index
+class _TypePlan:
+    """How one event type's events are bucketed, and which meters read the buckets."""
+
+    reader: Meter  # reads every dimension path that some meter of the type groups by
+    groups: list[tuple[tuple[int, ...], list[Meter]]]  # (positions in its values, meters)
+    buckets: dict[tuple[int, Group], Members] = field(default_factory=dict)
 
 
-def _plans(meters: Sequence[Meter]) -> _Plans:
-    """Per event type, meters grouped by identical dimensions (one lookup serves all)."""
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Meter]] = {}
+def _plans(meters: Sequence[Meter]) -> dict[str, _TypePlan]:
+    """Per event type: one reader of all dimensions, and meters grouped by their dimensions."""
+    by_type: dict[str, dict[tuple[tuple[str, str], ...], list[Meter]]] = {}
     for m in meters:
-        groups.setdefault((m.event_type, tuple(sorted(m.dimensions.items()))), []).append(m)
-    plans = _Plans([], {})
-    for (event_type, _), same in groups.items():
-        plans.by_type.setdefault(event_type, []).append(len(plans.by_index))
-        plans.by_index.append((same[0], same))
+        dims = tuple(sorted(m.dimensions.items()))  # dimension_names order
+        by_type.setdefault(m.event_type, {}).setdefault(dims, []).append(m)
+    plans = {}
+    for event_type, groups in by_type.items():
+        paths = sorted({path for dims in groups for _, path in dims})
+        at = {path: i for i, path in enumerate(paths)}
+        reader = Meter("_reader", event_type, Aggregation.COUNT, None, {p: p for p in paths})
+        plans[event_type] = _TypePlan(
+            reader, [(tuple(at[path] for _, path in dims), same) for dims, same in groups.items()]
+        )
     return plans
 
 
