@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from usagekit.core.errors import ParamError
 from usagekit.core.profiles.launchdarkly import DAILY, GRANULARITIES, Endpoint, Since
-from usagekit.core.windows import DAY, HOUR, Granularity, zone
+from usagekit.core.windows import DAY, HOUR, Granularity, WindowError, zone
 
 _DIGITS = re.compile(r"^\d{1,16}$")
 _LATEST_MS = 253_402_300_800_000  # year 10000
@@ -156,6 +156,9 @@ def resolve(
     start, end = _range(ep, got, now_ms) if ep.ranged else (default_start(ep.since, now_ms), now_ms)
     aggregation, granularity = _windows(ep, got)
     tz = got.get("tz", ["UTC"])[0]
-    zone(tz)  # WindowError (a ParamError) naming tz
+    try:
+        zone(tz)
+    except WindowError as exc:
+        raise ParamError(f"tz: {exc}", "tz") from None
     gran = auto_granularity(start, now_ms) if not granularity else GRANULARITIES[granularity]
     return Plan(start, end, gran, tz, aggregation, tuple(labels), tuple(dims), filters, dict(path))
