@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ NOW = int(time.time() * 1000)
 CLIENT = "launchdarkly-api==25.0.1"
 # This client reads data export series as DataExportSeriesListRep (SeriesListRep's fields,
 # plus optional dataThrough and delayed).
-REPLY_TYPES = {"get_service_connections_usage": "SeriesListRepFloat",
-               "get_data_export_events_usage": "DataExportSeriesListRep"}  # fmt: skip
+COMPAT_TYPES = {"get_service_connections_usage": "SeriesListRepFloat"}
+VENDOR_TYPES = {**COMPAT_TYPES, "get_data_export_events_usage": "DataExportSeriesListRep"}
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +91,17 @@ def test_every_method_against_the_oracle(
     calls += [{"id": i, "method": m, "args": a, "kwargs": kw} for i, m, a, kw in LISTS]
     asked = {"host": live.url, "key": key, "calls": calls}
     got = run_script(ld_python, "ld_calls.py", orjson.dumps(asked).decode())
-    after = int(time.time() * 1000)
-    methods = {c["method"] for c in calls}
-    assert len(methods) == 23
+    assert len({c["method"] for c in calls}) == 23
+    verify(got, sent, int(time.time() * 1000), VENDOR_TYPES)
+
+
+def verify(got: dict[str, Any], sent: list[Any], after: int, types: dict[str, str]) -> None:
+    """Every case's reply against the oracle; got[id] = {"ok": body, "type": model name}."""
     nonzero = set()
     for case in cases(NOW):
         result = got[case.id]
         assert "ok" in result, (case.id, result)
-        assert result["type"] == REPLY_TYPES.get(case.method, "SeriesListRep"), case.id
+        assert result["type"] == types.get(case.method, "SeriesListRep"), case.id
         assert result["ok"]["_links"]["self"]["href"].startswith("/api/v2/usage/")
         check(case, result["ok"], sent, after)
         if any(v for row in result["ok"]["series"] for k, v in row.items() if k != "time"):
@@ -159,3 +163,35 @@ def test_subject_bound_key_sees_its_subject(loaded: tuple[Live, str, list[Any]])
     mine = [e for e in sent if e["subject"] == "s4"]
     _, want = oracle(mine, "ld.vega_ai", ("sum", "count"), {}, [], lo * 1000, hi * 1000, "day")
     assert [row["0"] for row in reply["series"]] == want[()] and any(want[()])
+
+
+def test_compat_against_the_oracle(loaded: tuple[Live, str, list[Any]]) -> None:
+    from usagekit.compat.launchdarkly import AccountUsageBetaApi, ApiClient, Configuration
+    from usagekit.errors import AuthenticationError, PermissionDeniedError, ValidationError
+
+    live, key, sent = loaded
+    configuration = Configuration(host=live.url)
+    configuration.api_key["ApiKey"] = key
+    got: dict[str, Any] = {}
+    with ApiClient(configuration) as api_client:
+        api = AccountUsageBetaApi(api_client)
+        calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(NOW)] + LISTS
+        for case_id, method, args, kwargs in calls:
+            reply = getattr(api, method)(*args, **kwargs)
+            got[case_id] = {"ok": reply.to_dict(), "type": type(reply).__name__}
+        verify(got, sent, int(time.time() * 1000), COMPAT_TYPES)
+        for case_id, method, args, kwargs, param in INVALID:
+            with pytest.raises(ValidationError, match=f"^400 {param}") as refused:
+                getattr(api, method)(*args, **kwargs)
+            assert refused.value.code == "invalid_request", case_id
+        # beyond the vendor client: lists for repeatable filters, datetimes for from/to
+        both = api.get_vega_ai_usage(project_key=["web", "mobile"], var_from=datetime(2000, 1, 1))
+        assert both.series == api.get_vega_ai_usage(var_from="946684800").series
+    wrong = Configuration(host=live.url, api_key={"ApiKey": "uk_wrong_key_0123456789"})
+    with ApiClient(wrong) as api_client, pytest.raises(AuthenticationError, match="unknown"):
+        AccountUsageBetaApi(api_client).get_vega_ai_usage()
+    with live.client() as admin:
+        ingest = admin.post("/v1/keys", json={"tenant": "ld", "role": "ingest"}).json()["key"]
+    denied = Configuration(host=live.url, api_key={"ApiKey": ingest})
+    with ApiClient(denied) as api_client, pytest.raises(PermissionDeniedError):
+        AccountUsageBetaApi(api_client).get_mau_usage()
