@@ -12,13 +12,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from usagekit.core.errors import ParamError
-from usagekit.core.profiles.launchdarkly import DAILY, GRANULARITIES, Endpoint, Since
-from usagekit.core.windows import DAY, HOUR, Granularity, WindowError, zone
+from usagekit.core.profiles.launchdarkly import DAILY, GRANULARITIES, Endpoint, Reply, Since
+from usagekit.core.windows import (
+    DAY,
+    HOUR,
+    MAX_BUCKETS,
+    MINUTE,
+    Granularity,
+    WindowError,
+    zone,
+)
 
 _DIGITS = re.compile(r"^\d{1,16}$")
 _LATEST_MS = 253_402_300_800_000  # year 10000
 _BACK = {Since.DAYS_30: 30 * DAY, Since.HOURS_24: DAY, Since.DAYS_7: 7 * DAY,
          Since.DAYS_60: 60 * DAY}  # fmt: skip
+_STEP = {Granularity.MINUTE: MINUTE, Granularity.HOUR: HOUR, Granularity.DAY: DAY,
+         Granularity.MONTH: 28 * DAY}  # fmt: skip
 _SINGLE = ("from", "to", "aggregationType", "granularity", "tz")
 
 
@@ -161,4 +171,12 @@ def resolve(
     except WindowError as exc:
         raise ParamError(f"tz: {exc}", "tz") from None
     gran = auto_granularity(start, now_ms) if not granularity else GRANULARITIES[granularity]
+    if (
+        ep.reply in (Reply.SERIES, Reply.SERIES_FLOAT)
+        and (end - start) // _STEP[gran] >= MAX_BUCKETS
+    ):
+        raise ParamError(
+            f"from: the range holds more than {MAX_BUCKETS} {gran.value} buckets; shorten it",
+            "from",
+        )
     return Plan(start, end, gran, tz, aggregation, tuple(labels), tuple(dims), filters, dict(path))
