@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,18 @@ from tests.profiles.ld_check import COMPAT_TYPES, verify
 from tests.profiles.ld_data import DAY, events, oracle
 from tests.profiles.vendor import run_script, vendor_python
 
-NOW = int(time.time() * 1000)
 CLIENT = "launchdarkly-api==25.0.1"
 # This client reads data export series as DataExportSeriesListRep (SeriesListRep's fields,
 # plus optional dataThrough and delayed).
 VENDOR_TYPES = {**COMPAT_TYPES, "get_data_export_events_usage": "DataExportSeriesListRep"}
+
+
+@dataclass
+class Loaded:
+    live: Live
+    key: str
+    sent: list[Any]
+    now: int  # the events are placed before this instant
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +42,11 @@ def ld_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, str, list[Any]]]:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     """A server with one tenant's ld.* events (resent in part, one voided) and a read key."""
     tmp = tmp_path_factory.mktemp("ld")
-    sent = events(NOW, 1500, 7)
+    now = int(time.time() * 1000)
+    sent = events(now, 1500, 7)
     with serve(str(tmp / "usagekit.db"), tmp) as server:
         with server.client() as admin:
             admin.post("/v1/tenants", json={"name": "ld"})
@@ -49,25 +58,23 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, str
             c.post("/v1/events/void", json={"source": "ld-test", "ids": [voided["id"]]})
             key = c.post("/v1/keys", json={"role": "read", "name": "ld"}).json()["key"]
         with server.client() as admin:  # another tenant's usage must not show
-            admin.post("/v1/events", json=events(NOW, 200, 8))
-        yield server, key, sent
+            admin.post("/v1/events", json=events(now, 200, 8))
+        yield Loaded(server, key, sent, now)
 
 
-def test_every_method_against_the_oracle(
-    loaded: tuple[Live, str, list[Any]], ld_python: Path
-) -> None:
-    live, key, sent = loaded
+def test_every_method_against_the_oracle(loaded: Loaded, ld_python: Path) -> None:
+    live, key, sent, now = loaded.live, loaded.key, loaded.sent, loaded.now
     calls = [{"id": c.id, "method": c.method, "args": c.args, "kwargs": c.kwargs}
-             for c in cases(NOW)]  # fmt: skip
+             for c in cases(now)]  # fmt: skip
     calls += [{"id": i, "method": m, "args": a, "kwargs": kw} for i, m, a, kw in LISTS]
     asked = {"host": live.url, "key": key, "calls": calls}
     got = run_script(ld_python, "ld_calls.py", orjson.dumps(asked).decode())
     assert len({c["method"] for c in calls}) == 23
-    verify(got, sent, NOW, int(time.time() * 1000), VENDOR_TYPES)
+    verify(got, sent, now, int(time.time() * 1000), VENDOR_TYPES)
 
 
-def test_invalid_requests_and_keys(loaded: tuple[Live, str, list[Any]], ld_python: Path) -> None:
-    live, key, _ = loaded
+def test_invalid_requests_and_keys(loaded: Loaded, ld_python: Path) -> None:
+    live, key = loaded.live, loaded.key
     calls = [{"id": i, "method": m, "args": a, "kwargs": kw} for i, m, a, kw, _ in INVALID]
     asked = {"host": live.url, "key": key, "calls": calls}
     got = run_script(ld_python, "ld_calls.py", orjson.dumps(asked).decode())
@@ -86,12 +93,12 @@ def test_invalid_requests_and_keys(loaded: tuple[Live, str, list[Any]], ld_pytho
         assert reply[0] == status and orjson.loads(reply[1])["code"] == code
 
 
-def test_subject_bound_key_sees_its_subject(loaded: tuple[Live, str, list[Any]]) -> None:
-    live, _, sent = loaded
+def test_subject_bound_key_sees_its_subject(loaded: Loaded) -> None:
+    live, sent, now = loaded.live, loaded.sent, loaded.now
     with live.client() as admin:
         bound = admin.post("/v1/keys", json={"tenant": "ld", "role": "read",
                                              "subject": "s4"}).json()["key"]  # fmt: skip
-    lo, hi = (NOW - 20 * DAY) // 1000, NOW // 1000
+    lo, hi = (now - 20 * DAY) // 1000, now // 1000
     with live.client(bound) as c:
         c.headers["Authorization"] = bound  # LaunchDarkly's bare header
         params = {"from": str(lo), "to": str(hi), "aggregationType": "incremental"}
@@ -101,21 +108,21 @@ def test_subject_bound_key_sees_its_subject(loaded: tuple[Live, str, list[Any]])
     assert [row["0"] for row in reply["series"]] == want[()] and any(want[()])
 
 
-def test_compat_against_the_oracle(loaded: tuple[Live, str, list[Any]]) -> None:
+def test_compat_against_the_oracle(loaded: Loaded) -> None:
     from usagekit.compat.launchdarkly import AccountUsageBetaApi, ApiClient, Configuration
     from usagekit.errors import AuthenticationError, PermissionDeniedError, ValidationError
 
-    live, key, sent = loaded
+    live, key, sent, now = loaded.live, loaded.key, loaded.sent, loaded.now
     configuration = Configuration(host=live.url)
     configuration.api_key["ApiKey"] = key
     got: dict[str, Any] = {}
     with ApiClient(configuration) as api_client:
         api = AccountUsageBetaApi(api_client)
-        calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(NOW)] + LISTS
+        calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(now)] + LISTS
         for case_id, method, args, kwargs in calls:
             reply = getattr(api, method)(*args, **kwargs)
             got[case_id] = {"ok": reply.to_dict(), "type": type(reply).__name__}
-        verify(got, sent, NOW, int(time.time() * 1000), COMPAT_TYPES)
+        verify(got, sent, now, int(time.time() * 1000), COMPAT_TYPES)
         for case_id, method, args, kwargs, param in INVALID:
             with pytest.raises(ValidationError, match=f"^400 {param}") as refused:
                 getattr(api, method)(*args, **kwargs)
