@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from usagekit.core.errors import ParamError
+from usagekit.core.meters import Meter
 from usagekit.core.profiles.launchdarkly import Endpoint, Reply
 from usagekit.core.profiles.launchdarkly_params import Plan, resolve
 from usagekit.core.windows import buckets
@@ -75,7 +76,7 @@ def _used(totals: dict[Group, int | float | None]) -> set[tuple[str, ...]]:
 
 
 def _series(
-    query: Query, meter: Any, spec: QuerySpec, plan: Plan, floats: bool
+    query: Query, meter: Meter, spec: QuerySpec, plan: Plan, floats: bool
 ) -> tuple[list[dict[str, Any]], list[dict[str, int | float]]]:
     """metadata[i] describes series i; series has one row per bucket: {time, "0": v, ...}."""
     times = [lo for lo, _ in buckets(spec.start, spec.end, spec.granularity, ZoneInfo(plan.tz))]
