@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.profiles.ld_cases import Case, cases
+from tests.profiles.ld_cases import LISTS, Case, cases
 from tests.profiles.ld_data import DAY, HOUR, columns, oracle
 
 COMPAT_TYPES = {"get_service_connections_usage": "SeriesListRepFloat"}
@@ -74,3 +74,13 @@ def _check_lists(got: dict[str, Any], sent: list[Any], now: int, after: int) -> 
                         if e["type"] == "ld.stream" and e["data"]["source"] == source
                         and e["time"] >= now - 60 * DAY})  # fmt: skip
         assert [(v["sdk"], v["version"]) for v in reply["ok"]["sdkVersions"]] == pairs
+
+
+def call_all(api: Any, now: int) -> dict[str, Any]:
+    """Every case and list through an AccountUsageBetaApi, in the shape verify() reads."""
+    got: dict[str, Any] = {}
+    calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(now)] + LISTS
+    for case_id, method, args, kwargs in calls:
+        reply = getattr(api, method)(*args, **kwargs)
+        got[case_id] = {"ok": reply.to_dict(), "type": type(reply).__name__}
+    return got

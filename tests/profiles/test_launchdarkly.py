@@ -18,7 +18,7 @@ import pytest
 
 from tests.live import Live, serve
 from tests.profiles.ld_cases import INVALID, LISTS, cases
-from tests.profiles.ld_check import COMPAT_TYPES, verify
+from tests.profiles.ld_check import COMPAT_TYPES, call_all, verify
 from tests.profiles.ld_data import DAY, events, oracle
 from tests.profiles.vendor import run_script, vendor_python
 
@@ -115,13 +115,9 @@ def test_compat_against_the_oracle(loaded: Loaded) -> None:
     live, key, sent, now = loaded.live, loaded.key, loaded.sent, loaded.now
     configuration = Configuration(host=live.url)
     configuration.api_key["ApiKey"] = key
-    got: dict[str, Any] = {}
     with ApiClient(configuration) as api_client:
         api = AccountUsageBetaApi(api_client)
-        calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(now)] + LISTS
-        for case_id, method, args, kwargs in calls:
-            reply = getattr(api, method)(*args, **kwargs)
-            got[case_id] = {"ok": reply.to_dict(), "type": type(reply).__name__}
+        got = call_all(api, now)
         verify(got, sent, now, int(time.time() * 1000), COMPAT_TYPES)
         for case_id, method, args, kwargs, param in INVALID:
             with pytest.raises(ValidationError, match=f"^400 {param}") as refused:

@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_KEY
-from tests.profiles.ld_cases import LISTS, cases
-from tests.profiles.ld_check import COMPAT_TYPES, verify
+from tests.profiles.ld_check import COMPAT_TYPES, call_all, verify
 from tests.profiles.ld_data import DAY, events, oracle
 from usagekit.compat.launchdarkly import AccountUsageBetaApi, ApiClient, Configuration
 from usagekit.server.app import create_app
@@ -40,13 +39,9 @@ def test_every_method_on_each_backend(client: TestClient) -> None:
     sent = events(now, 1500, 21)
     assert client.post("/v1/events", json=sent).json()["accepted"] == len(sent)
     configuration = Configuration(host=str(client.base_url), api_key={"ApiKey": ADMIN_KEY})
-    got: dict[str, Any] = {}
     with ApiClient(configuration, transport=InProcess(client)) as api_client:
         api = AccountUsageBetaApi(api_client)
-        calls = [(c.id, c.method, c.args, c.kwargs) for c in cases(now)] + LISTS
-        for case_id, method, args, kwargs in calls:
-            reply = getattr(api, method)(*args, **kwargs)
-            got[case_id] = {"ok": reply.to_dict(), "type": type(reply).__name__}
+        got = call_all(api, now)
     verify(got, sent, now, int(time.time() * 1000), COMPAT_TYPES)
 
 

@@ -31,35 +31,16 @@ _ANON = {"anonymous": TRUE_FALSE}
 _SOURCE = {"source": ("source", CLIENT_SERVER)}
 
 
-def _contexts(method: str, path: str, sdk_type: str | None, seconds: bool = False) -> Endpoint:
-    """Distinct contexts of every kind (contextKind always a grouping)."""
-    filters = {**_PROJECT_ENV, "contextKind": "contextKind", "sdkName": "sdkName"}
+def _contexts(
+    method: str, path: str, sdk_type: str | None, *, mau: bool = False, seconds: bool = False
+) -> Endpoint:
+    """Distinct contexts: of every kind (contextKind always a grouping), or MAU (primary)."""
+    filters = dict(_PROJECT_ENV)
+    if not mau:
+        filters["contextKind"] = "contextKind"
+    filters["sdkName"] = "sdkName"
     groups = dict(_CONTEXT_GROUPS)
-    if sdk_type is None:
-        filters["sdkType"] = "sdkType"
-        groups["sdkType"] = "sdkType"
-    filters["anonymous"] = "anonymous"
-    return Endpoint(
-        method,
-        path,
-        "ld.contexts",
-        filters=filters,
-        choices=_ANON,
-        fixed={"sdkType": (sdk_type,)} if sdk_type else {},
-        group_by=groups,
-        series_by=_KIND,
-        aggregations=MONTHLY_WITH_MTD,
-        seconds=seconds,
-        max_days=365,
-        env_needs_project=_ENV,
-    )
-
-
-def _mau(method: str, path: str, sdk_type: str | None) -> Endpoint:
-    """Distinct primary contexts."""
-    filters = {**_PROJECT_ENV, "sdkName": "sdkName"}
-    groups = dict(_CONTEXT_GROUPS)
-    fixed = dict(_PRIMARY)
+    fixed = dict(_PRIMARY) if mau else {}
     if sdk_type is None:
         filters["sdkType"] = "sdkType"
         groups["sdkType"] = "sdkType"
@@ -74,7 +55,9 @@ def _mau(method: str, path: str, sdk_type: str | None) -> Endpoint:
         choices=_ANON,
         fixed=fixed,
         group_by=groups,
+        series_by=() if mau else _KIND,
         aggregations=MONTHLY_WITH_MTD,
+        seconds=seconds,
         max_days=365,
         env_needs_project=_ENV,
     )
@@ -161,7 +144,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         {"experimentId": "experimentId"},
         {**_PLACE, "experimentId": "experimentId"},
     ),
-    _mau("get_mau_clientside_usage", "/clientside-mau", "client"),
+    _contexts("get_mau_clientside_usage", "/clientside-mau", "client", mau=True),
     Endpoint(
         "get_mau_sdks_by_type",
         "/mau/sdks",
@@ -173,7 +156,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         series_by=(("sdk", "sdkName"),),
         since=Since.DAYS_7,
     ),
-    _mau("get_mau_total_usage", "/total-mau", None),
+    _contexts("get_mau_total_usage", "/total-mau", None, mau=True),
     Endpoint(
         "get_mau_usage",
         "/mau",
