@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
 ROOT = Path(__file__).resolve().parent
@@ -132,6 +133,17 @@ def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchron
     elapsed = time.perf_counter() - started
     con.close()
     return n / elapsed
+
+
+def timed(c: httpx.Client, path: str, params: dict[str, Any], n: int) -> list[float]:
+    """Milliseconds of `n` GETs of one query, one after another."""
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        reply = c.get(path, params=params)
+        out.append((time.perf_counter() - started) * 1000)
+        reply.raise_for_status()
+    return out
 
 
 def machine() -> dict[str, Any]:

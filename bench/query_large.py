@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 from tests.live import serve
 
-from bench.common import DAY_MS, START_MS, batches, events, save
+from bench.common import DAY_MS, START_MS, batches, events, save, timed
 from bench.ingest_http import CPU_METER, UNIQUE_METER, send_all
 
 CHUNK = 1_000_000  # events generated (and sent) per round, to bound the bench's own memory
@@ -64,16 +63,6 @@ class RssSampler(threading.Thread):
 
 def iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
-
-
-def timed(c: httpx.Client, path: str, params: dict[str, Any], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        started = time.perf_counter()
-        reply = c.get(path, params=params)
-        out.append((time.perf_counter() - started) * 1000)
-        reply.raise_for_status()
-    return out
 
 
 def duckdb_baseline(

@@ -111,6 +111,8 @@ def from_response(status: int, content: bytes, headers: Any) -> APIError:
         message = str(body["detail"])
     elif isinstance(body, dict) and "errorDescription" in body:  # the Civis profile
         message = str(body["errorDescription"])
+    elif isinstance(body, dict) and isinstance(body.get("message"), str):  # LaunchDarkly
+        code, message = body.get("code"), body["message"]
     if not message:
         message = content.decode("utf-8", "replace")[:500] or f"HTTP {status}"
     kind = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)

@@ -170,12 +170,12 @@ def test_demo_loads_every_profile(live: Live) -> None:
     keys = {words[0]: words[-1] for words in lines}
     with Client(live.url, keys["initech-ai"]) as initech:
         slugs = {m.slug for m in initech.meters()}
-        assert {"contexts", "llm_input_tokens"} <= slugs
+        assert {"ld.contexts", "llm_input_tokens"} <= slugs
         tokens = initech.summary().total("llm_input_tokens")
         assert tokens and tokens > 0
     with Client(live.url, ADMIN_KEY) as default:
         summary = default.summary()
-        assert {"cpu_time", "api_calls", "llm_credits", "evaluations"} <= {
+        assert {"cpu_time", "api_calls", "llm_credits", "ld.evaluations"} <= {
             r.meter for r in summary.data
         }
     again = run(live, "demo", "--days", "3", "--scale", "0.05")

@@ -103,49 +103,53 @@ def _civis(rng: random.Random, day: int, i: int) -> tuple[str, str, Record]:
 
 
 def _launchdarkly(rng: random.Random, day: int, i: int) -> tuple[str, str, Record]:
+    """ld.* events as the LaunchDarkly profile's conventions describe them."""
     project = rng.choice(["web", "web", "mobile"])
-    env = rng.choice(["production", "production", "staging"])
+    place = {"projectKey": project, "environmentKey": rng.choice(["production", "production",
+                                                                  "staging"])}  # fmt: skip
+    sdk, sdk_type, category = rng.choice(
+        [("react", "client", "browser"), ("ios", "client", "mobile"), ("go", "server", "backend")]
+    )
+    version = rng.choice(["3.1.0", "3.2.1"])
     roll = rng.random()
-    if roll < 0.45:
+    if roll < 0.4:
         kind = rng.choice(["user", "user", "user", "device", "organization"])
         key = f"{kind}-{_zipf(rng, 400)}"
-        sdk = rng.choice(
-            [
-                ("react", "client", "browser"),
-                ("ios", "client", "mobile"),
-                ("go", "server", "backend"),
-            ]
-        )
-        data = {
-            "projectKey": project,
-            "environmentKey": env,
-            "contextKind": kind,
-            "contextKey": key,
-            "sdkName": sdk[0],
-            "sdkType": sdk[1],
-            "sdkVersion": rng.choice(["3.1.0", "3.2.1"]),
-            "sdkAppId": f"app-{project}",
-            "anonymous": False,
-            "primary": kind == "user",
-            "category": sdk[2],
-        }
+        data = {**place, "contextKind": kind, "contextKey": key, "sdkName": sdk,
+                "sdkType": sdk_type, "sdkVersion": version, "sdkAppId": f"app-{project}",
+                "anonymous": kind == "user" and rng.random() < 0.1, "primary": kind == "user",
+                "category": category}  # fmt: skip
         return "ld.context", key, data
-    if roll < 0.9:
+    user = f"user-{_zipf(rng, 400)}"
+    if roll < 0.75:
         flag = rng.choice(["new-checkout", "dark-mode", "search-v2", "pricing-test"])
-        data = {
-            "projectKey": project,
-            "environmentKey": env,
-            "flagKey": flag,
-            "variation": rng.randint(0, 1),
-        }
-        return "ld.evaluation", f"user-{_zipf(rng, 400)}", data
-    data = {
-        "source": rng.choice(["client", "server"]),
-        "sdk": "go",
-        "version": "7.1.0",
-        "connections": rng.randint(1, 20),
-    }
-    return "ld.stream", "relay", data
+        return "ld.evaluation", user, {**place, "flagKey": flag, "variation": rng.randint(0, 1)}
+    if roll < 0.82:
+        data = {"source": sdk_type, "sdk": sdk, "version": version,
+                "connections": rng.randint(1, 20)}  # fmt: skip
+        return "ld.stream", "relay", data
+    if roll < 0.86:
+        return "ld.event", user, {"kind": rng.choice(["received", "received", "published"])}
+    if roll < 0.88:
+        return "ld.data_export_event", user, {**place, "eventKind": rng.choice(["custom", "index"])}
+    if roll < 0.91:
+        event = {"eventKey": rng.choice(["checkout", "signup"]),
+                 "eventKind": rng.choice(["custom", "feature"])}  # fmt: skip
+        return "ld.experimentation_event", user, {**place, **event}
+    if roll < 0.93:
+        data = {**place, "experimentId": rng.choice(["exp-checkout", "exp-search"]), "key": user}
+        return "ld.experimentation_key", user, data
+    if roll < 0.97:
+        kind = rng.choice(["errors", "logs", "logs", "metrics", "sessions", "traces"])
+        return "ld.observability", "otel", {"projectKey": project, "kind": kind,
+                                            "count": rng.randint(1, 500)}  # fmt: skip
+    if roll < 0.99:
+        data = {**place, "connectionType": rng.choice(["relay", "direct"]),
+                "relayVersion": "8.10.0", "sdkName": "go", "sdkVersion": version,
+                "sdkType": "server", "sdkAppId": f"app-{project}",
+                "minutes": round(rng.uniform(1, 60), 2)}  # fmt: skip
+        return "ld.service_connection", "relay", data
+    return "ld.vega_ai", user, {"projectKey": project, "count": rng.randint(1, 5)}
 
 
 def _meter(
@@ -237,39 +241,8 @@ PROFILES = {
             ),
         ],
     ),
-    "launchdarkly": Profile(
-        "launchdarkly",
-        700,
-        _launchdarkly,
-        [
-            _meter(
-                "contexts",
-                "ld.context",
-                "unique_count",
-                "contextKey",
-                "contexts",
-                contextKind="contextKind",
-                projectKey="projectKey",
-            ),
-            _meter(
-                "evaluations",
-                "ld.evaluation",
-                "count",
-                None,
-                "evaluations",
-                flagKey="flagKey",
-                variation="variation",
-            ),
-            _meter(
-                "stream_connections",
-                "ld.stream",
-                "sum",
-                "connections",
-                "connections",
-                source="source",
-            ),
-        ],
-    ),
+    # its meters are the ld.* presets (the LaunchDarkly profile's)
+    "launchdarkly": Profile("launchdarkly", 700, _launchdarkly, []),
 }
 
 

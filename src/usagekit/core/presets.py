@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from usagekit.core.meters import Meter
-from usagekit.core.profiles import amie, civis, elevate, geobox
+from usagekit.core.profiles import amie, civis, elevate, geobox, launchdarkly
 
 # profile name -> slug namespace (the part before the first dot)
 NAMESPACES: dict[str, str] = {
@@ -22,7 +22,13 @@ NAMESPACES: dict[str, str] = {
 }
 _BY_NAMESPACE = {ns: name for name, ns in NAMESPACES.items()}
 
-PRESETS: tuple[Meter, ...] = (*amie.PRESETS, *civis.PRESETS, *elevate.PRESETS, *geobox.PRESETS)
+PRESETS: tuple[Meter, ...] = (
+    *amie.PRESETS,
+    *civis.PRESETS,
+    *elevate.PRESETS,
+    *geobox.PRESETS,
+    *launchdarkly.PRESETS,
+)
 
 
 def profile_of(slug: str) -> str | None:

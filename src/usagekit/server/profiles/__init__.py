@@ -23,9 +23,9 @@ class Profile:
 
 
 def profiles() -> tuple[Profile, ...]:
-    from usagekit.server.profiles import amie, civis, elevate, geobox
+    from usagekit.server.profiles import amie, civis, elevate, geobox, launchdarkly
 
-    return (amie.PROFILE, civis.PROFILE, elevate.PROFILE, geobox.PROFILE)
+    return (amie.PROFILE, civis.PROFILE, elevate.PROFILE, geobox.PROFILE, launchdarkly.PROFILE)
 
 
 def install(app: FastAPI) -> list[tuple[str, ErrorStyle]]:

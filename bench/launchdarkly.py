@@ -1,0 +1,119 @@
+"""LaunchDarkly routes against the native query of the same preset, same server, same run.
+
+Loads ld.context and ld.service_connection events over HTTP into a real `usagekit
+serve` (SQLite), then times each LaunchDarkly route beside `/v1/meters/<preset>/query`
+asking the engine the same question; the ratio is what the profile's translation
+(parameter checks, table lookup, the series pivot) costs. Run: python -m bench.launchdarkly
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tests.live import serve
+
+from bench.common import DAY_MS, save, timed
+
+NOW_MS = int(time.time() * 1000) // 3_600_000 * 3_600_000
+DAYS = 90
+
+
+def ld_events(n: int, seed: int = 11) -> list[bytes]:
+    """n ld.context (90%) and ld.service_connection events over 90 days, bodies of 1,000."""
+    rng = random.Random(seed)
+    bodies, batch = [], []
+    for i in range(n):
+        t = NOW_MS - DAYS * DAY_MS + int(i * DAYS * DAY_MS / n)
+        sdk, sdk_type = rng.choice([("react", "client"), ("ios", "client"), ("go", "server")])
+        place = {
+            "projectKey": f"p{rng.randint(1, 5)}",
+            "environmentKey": rng.choice(["prod", "dev"]),
+        }
+        if i % 10:
+            kind = rng.choice(["user", "user", "device"])
+            data = {**place, "contextKind": kind, "contextKey": f"{kind}-{rng.randint(1, 50_000)}",
+                    "sdkName": sdk, "sdkType": sdk_type, "sdkAppId": "app", "anonymous": False,
+                    "primary": kind == "user", "category": "browser"}  # fmt: skip
+            kind_name = "ld.context"
+        else:
+            data = {**place, "connectionType": rng.choice(["relay", "direct"]), "sdkName": sdk,
+                    "sdkType": sdk_type, "minutes": rng.randint(1, 600) / 4}  # fmt: skip
+            kind_name = "ld.service_connection"
+        batch.append({"id": f"ld{i}", "source": "bench", "type": kind_name, "subject": "s",
+                      "time": t, "data": data})  # fmt: skip
+        if len(batch) == 1000:
+            bodies.append(orjson.dumps(batch))
+            batch = []
+    if batch:
+        bodies.append(orjson.dumps(batch))
+    return bodies
+
+
+def questions() -> list[tuple[str, str, dict[str, Any], str, dict[str, Any]]]:
+    """(what, LaunchDarkly route, its params, native route, the same question natively)."""
+    lo, hi = NOW_MS - (DAYS - 1) * DAY_MS, NOW_MS
+    span = {"from": str(lo), "to": str(hi)}
+    native_span = {"from": str(lo), "to": str(hi), "granularity": "day"}
+    return [
+        ("89-day daily rolling_30d distinct contexts by kind and SDK", "total-contexts",
+         {**span, "aggregationType": "rolling_30d", "groupBy": "sdkName"}, "ld.contexts",
+         {**native_span, "aggregation_type": "rolling_30d",
+          "group_by": ["contextKind", "sdkName"]}),
+        ("same, from and to at UTC midnights", "total-contexts",
+         {"from": str(lo - lo % DAY_MS), "to": str(hi - hi % DAY_MS),
+          "aggregationType": "rolling_30d", "groupBy": "sdkName"}, "ld.contexts",
+         {"from": str(lo - lo % DAY_MS), "to": str(hi - hi % DAY_MS), "granularity": "day",
+          "aggregation_type": "rolling_30d", "group_by": ["contextKind", "sdkName"]}),
+        ("89-day daily month-to-date client-side MAU", "clientside-mau", span, "ld.contexts",
+         {**native_span, "aggregation_type": "month_to_date", "filter[primary]": "true",
+          "filter[sdkType]": "client"}),
+        ("30-day hourly service-connection minutes by type", "service-connections",
+         {"from": str(hi - 30 * DAY_MS), "to": str(hi), "granularity": "hourly",
+          "aggregationType": "incremental", "groupBy": "connectionType"},
+         "ld.service_connection_minutes",
+         {"from": str(hi - 30 * DAY_MS), "to": str(hi), "granularity": "hour",
+          "group_by": "connectionType"}),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    bodies = ld_events(args.events)
+    rows: list[tuple[str, str, str]] = []
+    result: dict[str, Any] = {"events": args.events, "requests": args.requests, "queries": []}
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        with serve(str(tmp / "ld.db"), tmp) as live, live.client(timeout=300) as c:
+            started = time.perf_counter()
+            for body in bodies:
+                reply = c.post("/v1/events", content=body,
+                               headers={"Content-Type": "application/json"})  # fmt: skip
+                reply.raise_for_status()
+            load = args.events / (time.perf_counter() - started)
+            rows.append((f"load {args.events:,} ld.* events over HTTP", f"{load:,.0f}/s", ""))
+            result["load_per_s"] = round(load)
+            for what, route, params, slug, native in questions():
+                ours = timed(c, f"/api/v2/usage/{route}", params, args.requests)
+                base = timed(c, f"/v1/meters/{slug}/query", native, args.requests)
+                p50, b50 = statistics.median(ours), statistics.median(base)
+                result["queries"].append({"what": what, "route": route, "p50_ms": round(p50, 2),
+                                          "native_p50_ms": round(b50, 2),
+                                          "ratio": round(p50 / b50, 3)})  # fmt: skip
+                shown = f"{p50:.1f} / {b50:.1f} ms ({p50 / b50:.2f}x)"
+                rows.append((f"{what}: `{route}` / native query, p50", shown, "<= 1.2x"))
+    print(result)
+    save("launchdarkly", result, rows)
+
+
+if __name__ == "__main__":
+    main()
