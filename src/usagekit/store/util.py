@@ -36,9 +36,28 @@ def insert_values(
         return 0
     width = len(rows[0])
     one = "(" + ", ".join([mark] * width) + ")"
-    changed = 0
-    for part in chunks(rows, min(MAX_ROWS, MAX_VARIABLES // width)):
-        sql = f"{head} VALUES {', '.join([one] * len(part))} {tail}"
-        params = tuple(chain.from_iterable(part))
+    changed = start = 0
+    for size in statement_sizes(len(rows), min(MAX_ROWS, MAX_VARIABLES // width)):
+        sql = f"{head} VALUES {', '.join([one] * size)} {tail}"
+        params = tuple(chain.from_iterable(rows[start : start + size]))
         changed += conn.exec_driver_sql(sql, params).rowcount
+        start += size
     return changed
+
+
+def statement_sizes(n: int, most: int) -> Iterator[int]:
+    """Rows per statement for n rows: `most` at a time, then the rest in powers of two.
+
+    Few distinct statement texts, so the driver's statement cache keeps them
+    prepared: preparing a many-row statement costs twice as much as running it,
+    and each new text would also stay cached and hold memory.
+    """
+    while n >= most:
+        yield most
+        n -= most
+    bit = 1 << n.bit_length()
+    while n:
+        bit >>= 1
+        if n & bit:
+            yield bit
+            n -= bit
