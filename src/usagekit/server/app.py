@@ -12,7 +12,15 @@ from usagekit import __version__
 from usagekit.core.records import ApiKey
 from usagekit.server import errors, profiles
 from usagekit.server.context import Context
-from usagekit.server.routes import admin, events, failures, health, meters, registry
+from usagekit.server.routes import (
+    admin,
+    events,
+    failures,
+    health,
+    ingestion,
+    meters,
+    registry,
+)
 from usagekit.server.settings import Settings
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
@@ -59,7 +67,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
     )
-    for module in (health, events, meters, failures, admin, registry):
+    for module in (health, events, ingestion, meters, failures, admin, registry):
         app.include_router(module.router)
     errors.install(app, profiles.install(app))
     return app
