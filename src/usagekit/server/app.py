@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
 from usagekit.core.records import ApiKey
-from usagekit.server import errors, profiles
+from usagekit.server import dashboard, errors, profiles
 from usagekit.server.context import Context
 from usagekit.server.routes import (
     admin,
@@ -69,5 +69,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     for module in (health, events, ingestion, meters, failures, admin, registry):
         app.include_router(module.router)
+    app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
     return app

@@ -1,0 +1,92 @@
+// Overview: every meter's total over the range with a sparkline; ingestion health (24 h).
+
+import { api } from "../api.js";
+import { sparkline } from "../chart.js";
+import { errorText, h, say } from "../dom.js";
+import { number, withUnit } from "../format.js";
+import { rangeControls, rangeFromForm, readRange, resolve, validZone } from "../range.js";
+import { replaceParams } from "../router.js";
+import { defaultGranularity } from "../time.js";
+
+const PARALLEL = 4;
+
+export async function overview(main, params) {
+  const state = readRange(params);
+  const form = h("form", { class: "controls", "aria-label": "Range" }, rangeControls(state),
+    h("button", { type: "submit" }, "Show"));
+  const health = h("section", { class: "health", "aria-labelledby": "health-title" },
+    h("h2", { id: "health-title" }, "Ingestion, last 24 hours"), h("p", {}, "Loading…"));
+  const cards = h("section", { "aria-labelledby": "meters-title" },
+    h("h2", { id: "meters-title" }, "Meters"), h("p", {}, "Loading…"));
+  main.replaceChildren(h("h1", {}, "Overview"), form, health, cards);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next = rangeFromForm(form);
+    if (!validZone(next.tz)) return say(`unknown time zone ${next.tz}`, "error");
+    replaceParams(next);
+    showMeters(cards, next);
+  });
+  showHealth(health);
+  await showMeters(cards, state);
+}
+
+async function showHealth(section) {
+  try {
+    const stats = await api("/v1/ingestion");
+    const tile = (name, label, hint) =>
+      h("div", { class: `tile ${name}` }, h("span", { class: "tile-label" }, label),
+        h("span", { class: "tile-value", dataset: { stat: name } }, number(stats[name])),
+        hint ? h("small", {}, hint) : null);
+    const spark = h("div", { class: "spark", "aria-hidden": "true" });
+    section.replaceChildren(section.firstChild,
+      h("div", { class: "tiles" },
+        tile("accepted", "Accepted"),
+        tile("duplicates", "Duplicates", "sent again, ignored"),
+        tile("conflicts", "Conflicts", "same id, other content"),
+        tile("rejected", "Rejected", "invalid records")),
+      h("p", { class: "muted" }, "Accepted per hour, oldest first:"), spark,
+      h("p", {}, h("a", { href: "#/failures" }, "See failures")));
+    sparkline(spark, stats.hours.map((_, i) => i), stats.hours.map((x) => x.accepted));
+  } catch (err) {
+    section.replaceChildren(section.firstChild, h("p", { class: "error" }, errorText(err)));
+  }
+}
+
+async function showMeters(section, state) {
+  const { from, to } = resolve(state);
+  const title = section.firstChild;
+  try {
+    const [meters, summary] = await Promise.all([
+      api("/v1/meters"),
+      api("/v1/usage/summary", { params: { from, to } }),
+    ]);
+    const totals = new Map(summary.data.map((r) => [r.meter, r.value]));
+    const shown = meters.filter((m) => !m.profile || totals.has(m.slug));
+    const idle = meters.length - shown.length;
+    const grid = h("ul", { class: "cards" });
+    section.replaceChildren(title,
+      h("p", { class: "muted" }, `${from} to ${to}`,
+        idle ? ` · ${idle} profile preset meters without usage not shown` : ""), grid);
+    if (!shown.length) grid.append(h("li", {}, "No meters yet. An admin key can create them under Admin → Meters."));
+    const sparks = shown.map((m) => {
+      const spark = h("div", { class: "spark", "aria-hidden": "true" });
+      const link = h("a", { href: `#/meter/${encodeURIComponent(m.slug)}?${new URLSearchParams(state)}` }, m.slug);
+      grid.append(h("li", { class: "card", dataset: { meter: m.slug } },
+        h("h3", {}, link),
+        h("p", { class: "total", dataset: { total: String(totals.get(m.slug) ?? 0) } },
+          withUnit(totals.get(m.slug) ?? 0, m.unit)),
+        h("p", { class: "muted" }, `${m.aggregation} of ${m.event_type}`), spark));
+      return [m, spark];
+    });
+    const granularity = defaultGranularity(state.range);
+    for (let i = 0; i < sparks.length; i += PARALLEL) {
+      await Promise.all(sparks.slice(i, i + PARALLEL).map(async ([m, el]) => {
+        const q = await api(`/v1/meters/${encodeURIComponent(m.slug)}/query`,
+          { params: { from, to, granularity, tz: state.tz } });
+        sparkline(el, q.data.map((_, k) => k), q.data.map((p) => p.value));
+      }));
+    }
+  } catch (err) {
+    section.replaceChildren(title, h("p", { class: "error" }, errorText(err)));
+  }
+}
