@@ -34,3 +34,19 @@ def sign_in(page: Page, url: str, key: str) -> None:
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("navigation", name="Main").wait_for()
+
+
+def table_rows(page: Page, selector: str) -> list[list[str]]:
+    """The text of every body cell of a table, row by row."""
+    rows: list[list[str]] = page.eval_on_selector(
+        selector,
+        "t => [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))",
+    )
+    return rows
+
+
+def shown_query(page: Page) -> str:
+    """The query string the meter page sent to the API for what it shows."""
+    page.wait_for_selector("#result[aria-busy=false]")
+    query: str = page.get_attribute("#result", "data-query") or ""
+    return query
