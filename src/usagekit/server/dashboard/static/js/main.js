@@ -109,6 +109,11 @@ async function start() {
   await route();
 }
 
+// The skip link must not touch the hash: routes live there.
+document.querySelector(".skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
 signout.addEventListener("click", () => {
   forget();
   say("Signed out.", "ok");
