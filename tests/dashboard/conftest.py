@@ -15,9 +15,6 @@ from tests.dashboard import seed
 from tests.dashboard.browser import CHROMIUM, chromium, sign_in
 from tests.live import Live, serve
 
-if not Path(CHROMIUM).exists():
-    pytest.skip("needs Debian's chromium (apt-get install chromium)", allow_module_level=True)
-
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
@@ -30,6 +27,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
     with chromium() as opened:
         yield opened
 

@@ -63,9 +63,12 @@ export function sparkline(el, xs, values, color = PALETTE[0]) {
     height: 40,
     cursor: { show: false },
     legend: { show: false },
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max : 1] } },
     axes: [{ show: false }, { show: false }],
-    series: [{}, { stroke: color, fill: `${color}22`, width: 1.5, points: { show: false } }],
+    series: [{}, { stroke: color, fill: `${color}22`, width: 1.5, points: { show: false },
+      paths: uPlot().paths.stepped({ align: 1 }) }],
   };
-  return new (uPlot())(opts, [xs, values.map((v) => (v === null ? null : Number(v)))], el);
+  // One more x so the last bucket gets its width, as in timeChart.
+  const ys = values.map((v) => (v === null ? null : Number(v)));
+  return new (uPlot())(opts, [[...xs, xs.length], [...ys, ys.at(-1) ?? null]], el);
 }

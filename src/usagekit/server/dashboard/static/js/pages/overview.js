@@ -48,7 +48,10 @@ async function showHealth(section) {
       h("p", {}, h("a", { href: "#/failures" }, "See failures")));
     sparkline(spark, stats.hours.map((_, i) => i), stats.hours.map((x) => x.accepted));
   } catch (err) {
-    section.replaceChildren(section.firstChild, h("p", { class: "error" }, errorText(err)));
+    const text = err.status === 403
+      ? "Ingestion counts are tenant-wide; this key is bound to one subject."
+      : errorText(err);
+    section.replaceChildren(section.firstChild, h("p", { class: err.status === 403 ? "muted" : "error" }, text));
   }
 }
 
