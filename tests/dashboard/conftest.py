@@ -1,4 +1,8 @@
-"""One seeded `usagekit serve` and one headless Chromium for the dashboard tests."""
+"""One seeded `usagekit serve` and one headless Chromium for the dashboard tests.
+
+Package scope, not session: Playwright's sync API keeps an event loop running in
+the main thread while it is open, which later asyncio.run() calls would trip on.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from tests.dashboard.browser import CHROMIUM, chromium, sign_in
 from tests.live import Live, serve
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("dashboard")
     with serve(f"sqlite:///{tmp}/dash.db", tmp) as server:
@@ -25,7 +29,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
