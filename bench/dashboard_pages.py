@@ -25,7 +25,12 @@ from tests.live import serve
 
 from bench.common import DAY_MS, START_MS, batches, save
 from bench.ingest_http import METERS, UNIQUE_METER, send_all
-from bench.query_large import CHUNK, iso
+
+CHUNK = 1_000_000  # events generated (and sent) per round, as in bench.query_large
+
+
+def iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
 def overview(c: httpx.Client, window: dict[str, str]) -> None:
@@ -121,7 +126,7 @@ def main() -> None:
             (
                 "overview: meters, summary, ingestion, a series per meter; p50 / p95",
                 f"{result['overview_p50_ms']} / {result['overview_p95_ms']} ms",
-                "p95 < 500 ms",
+                "",
             ),
             (
                 "meter page: 30-day daily series by project + its CSV; p50 / p95",
