@@ -52,6 +52,13 @@ def test_overview_totals_and_ingestion_equal_the_api(page: Page, api: httpx.Clie
         assert int(shown) == health[name]
     assert health["duplicates"] >= 3 and health["rejected"] >= 2
 
+    page.get_by_label("Idle profile presets too").check()
+    page.get_by_role("button", name="Show").click()
+    every = [m["slug"] for m in api.get("/v1/meters").json()]
+    expect(page.locator(".card")).to_have_count(len(every))
+    shown = page.eval_on_selector_all(".card", "cs => cs.map(c => c.dataset.meter)")
+    assert sorted(shown) == sorted(every)
+
 
 def test_void_from_the_events_page_changes_the_totals(
     page: Page, live: Live, api: httpx.Client

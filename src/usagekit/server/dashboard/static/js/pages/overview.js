@@ -11,8 +11,10 @@ import { defaultGranularity } from "../time.js";
 const PARALLEL = 4;
 
 export async function overview(main, params) {
-  const state = readRange(params);
+  const state = { ...readRange(params), presets: params.get("presets") || "" };
+  const idle = h("input", { type: "checkbox", name: "presets", value: "all", checked: state.presets === "all" });
   const form = h("form", { class: "controls", "aria-label": "Range" }, rangeControls(state),
+    h("div", { class: "field check" }, h("label", {}, idle, " Idle profile presets too")),
     h("button", { type: "submit" }, "Show"));
   const health = h("section", { class: "health", "aria-labelledby": "health-title" },
     h("h2", { id: "health-title" }, "Ingestion, last 24 hours"), h("p", {}, "Loading…"));
@@ -21,7 +23,7 @@ export async function overview(main, params) {
   main.replaceChildren(h("h1", {}, "Overview"), form, health, cards);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const next = rangeFromForm(form);
+    const next = { ...rangeFromForm(form), presets: idle.checked ? "all" : "" };
     if (!validZone(next.tz)) return say(`unknown time zone ${next.tz}`, "error");
     replaceParams(next);
     showMeters(cards, next);
@@ -64,7 +66,7 @@ async function showMeters(section, state) {
       api("/v1/usage/summary", { params: { from, to } }),
     ]);
     const totals = new Map(summary.data.map((r) => [r.meter, r.value]));
-    const shown = meters.filter((m) => !m.profile || totals.has(m.slug));
+    const shown = meters.filter((m) => !m.profile || totals.has(m.slug) || state.presets === "all");
     const idle = meters.length - shown.length;
     const grid = h("ul", { class: "cards" });
     section.replaceChildren(title,
@@ -73,7 +75,8 @@ async function showMeters(section, state) {
     if (!shown.length) grid.append(h("li", {}, "No meters yet. An admin key can create them under Admin → Meters."));
     const sparks = shown.map((m) => {
       const spark = h("div", { class: "spark", "aria-hidden": "true" });
-      const link = h("a", { href: `#/meter/${encodeURIComponent(m.slug)}?${new URLSearchParams(state)}` }, m.slug);
+      const { presets, ...range } = state;
+      const link = h("a", { href: `#/meter/${encodeURIComponent(m.slug)}?${new URLSearchParams(range)}` }, m.slug);
       grid.append(h("li", { class: "card", dataset: { meter: m.slug } },
         h("h3", {}, link),
         h("p", { class: "total", dataset: { total: String(totals.get(m.slug) ?? 0) } },
