@@ -50,4 +50,7 @@ def test_only_shipped_files_are_served_and_none_is_in_the_schema(client: TestCli
     paths = client.get("/openapi.json").json()["paths"]
     assert "/" not in paths and not any(p.startswith("/ui") for p in paths)
     assert "/v1/ingestion" in paths
+    first = client.get("/ui/js/main.js")
+    again = client.get("/ui/js/main.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
     assert "CDN" not in client.get("/").text and "https://" not in client.get("/").text
