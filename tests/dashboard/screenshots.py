@@ -46,7 +46,7 @@ def main() -> None:
             page.goto(live.url + "/")
             shoot(page, "sign-in", "#main form", full=False)
             sign_in(page, live.url, ADMIN_KEY)
-            shoot(page, "overview", ".card .spark canvas")
+            shoot(page, "overview", "#meters[aria-busy=false] .card .spark canvas")
             page.goto(live.url + "/#/meter/cpu_time?range=30d&group=project")
             shown_query(page)
             shoot(page, "meter", "#chart canvas", full=False)
@@ -68,7 +68,9 @@ def main() -> None:
 
             phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
             sign_in(phone, live.url, ADMIN_KEY)
-            shoot(phone, "phone-overview", ".card .spark canvas", full=False)
+            shoot(
+                phone, "phone-overview", "#meters[aria-busy=false] .card .spark canvas", full=False
+            )
             phone.goto(live.url + "/#/meter/jobs?range=7d&group=project")
             shown_query(phone)
             shoot(phone, "phone-meter", "#chart canvas")

@@ -106,7 +106,7 @@ def test_keyboard_and_narrow_screen(browser: Browser, live: Live) -> None:
     page.keyboard.type(ADMIN_KEY)
     page.keyboard.press("Enter")
     page.get_by_role("navigation").wait_for()
-    page.wait_for_selector(".card .spark canvas")
+    page.wait_for_selector("#meters[aria-busy=false] .card .spark canvas")
     for route in ("#/", "#/meter/cpu_time?group=project", "#/events", "#/failures", "#/admin/keys"):
         page.goto(f"{live.url}/{route}")
         page.wait_for_selector("main h1")

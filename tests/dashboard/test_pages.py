@@ -35,7 +35,7 @@ def test_sign_in_keeps_the_key_in_session_storage_only(browser: Browser, live: L
 
 
 def test_overview_totals_and_ingestion_equal_the_api(page: Page, api: httpx.Client) -> None:
-    page.wait_for_selector(".card .spark canvas")
+    page.wait_for_selector("#meters[aria-busy=false] .card .spark canvas")
     today = datetime.now(UTC).date()
     start = datetime.combine(today - timedelta(days=29), datetime.min.time(), UTC)
     summary = api.get(
@@ -54,6 +54,7 @@ def test_overview_totals_and_ingestion_equal_the_api(page: Page, api: httpx.Clie
 
     page.get_by_label("Idle profile presets too").check()
     page.get_by_role("button", name="Show").click()
+    page.wait_for_selector("#meters[aria-busy=false]")
     every = [m["slug"] for m in api.get("/v1/meters").json()]
     expect(page.locator(".card")).to_have_count(len(every))
     shown = page.eval_on_selector_all(".card", "cs => cs.map(c => c.dataset.meter)")

@@ -18,7 +18,7 @@ export async function overview(main, params) {
     h("button", { type: "submit" }, "Show"));
   const health = h("section", { class: "health", "aria-labelledby": "health-title" },
     h("h2", { id: "health-title" }, "Ingestion, last 24 hours"), h("p", {}, "Loading…"));
-  const cards = h("section", { "aria-labelledby": "meters-title" },
+  const cards = h("section", { "aria-labelledby": "meters-title", id: "meters" },
     h("h2", { id: "meters-title" }, "Meters"), h("p", {}, "Loading…"));
   main.replaceChildren(h("h1", {}, "Overview"), form, health, cards);
   form.addEventListener("submit", (e) => {
@@ -57,42 +57,59 @@ async function showHealth(section) {
   }
 }
 
+// Cards appear as soon as the meters are listed; totals fill in when the summary
+// answers (an exact unique count over a long range is its slowest part).
 async function showMeters(section, state) {
   const { from, to } = resolve(state);
   const title = section.firstChild;
+  section.setAttribute("aria-busy", "true");
   try {
-    const [meters, summary] = await Promise.all([
-      api("/v1/meters"),
-      api("/v1/usage/summary", { params: { from, to } }),
-    ]);
-    const totals = new Map(summary.data.map((r) => [r.meter, r.value]));
-    const shown = meters.filter((m) => !m.profile || totals.has(m.slug) || state.presets === "all");
-    const idle = meters.length - shown.length;
+    const summary = api("/v1/usage/summary", { params: { from, to } });
+    const meters = await api("/v1/meters");
     const grid = h("ul", { class: "cards" });
-    section.replaceChildren(title,
-      h("p", { class: "muted" }, `${from} to ${to}`,
-        idle ? ` · ${idle} profile preset meters without usage not shown` : ""), grid);
-    if (!shown.length) grid.append(h("li", {}, "No meters yet. An admin key can create them under Admin → Meters."));
-    const sparks = shown.map((m) => {
-      const spark = h("div", { class: "spark", "aria-hidden": "true" });
-      const { presets, ...range } = state;
-      const link = h("a", { href: `#/meter/${encodeURIComponent(m.slug)}?${new URLSearchParams(range)}` }, m.slug);
-      grid.append(h("li", { class: "card", dataset: { meter: m.slug } },
-        h("h3", {}, link),
-        h("p", { class: "total", dataset: { total: String(totals.get(m.slug) ?? 0) } },
-          withUnit(totals.get(m.slug) ?? 0, m.unit)),
-        h("p", { class: "muted" }, `${m.aggregation} of ${m.event_type}`), spark));
-      return [m, spark];
-    });
+    const note = h("p", { class: "muted" }, `${from} to ${to}`);
+    section.replaceChildren(title, note, grid);
+    const { presets, ...range } = state;
     const granularity = defaultGranularity(state.range);
-    for (let i = 0; i < sparks.length; i += PARALLEL) {
-      await Promise.all(sparks.slice(i, i + PARALLEL).map(async ([m, el]) => {
-        const q = await api(`/v1/meters/${encodeURIComponent(m.slug)}/query`,
-          { params: { from, to, granularity, tz: state.tz } });
-        sparkline(el, q.data.map((_, k) => k), q.data.map((p) => p.value));
-      }));
+    const cards = new Map();
+    const add = (m) => {
+      const spark = h("div", { class: "spark", "aria-hidden": "true" });
+      const total = h("p", { class: "total pending" }, "…");
+      const link = h("a", { href: `#/meter/${encodeURIComponent(m.slug)}?${new URLSearchParams(range)}` }, m.slug);
+      grid.append(h("li", { class: "card", dataset: { meter: m.slug } }, h("h3", {}, link), total,
+        h("p", { class: "muted" }, `${m.aggregation} of ${m.event_type}`), spark));
+      cards.set(m.slug, { meter: m, total });
+      return [m, spark];
+    };
+    const draw = async ([m, el]) => {
+      const q = await api(`/v1/meters/${encodeURIComponent(m.slug)}/query`,
+        { params: { from, to, granularity, tz: state.tz } });
+      sparkline(el, q.data.map((_, k) => k), q.data.map((p) => p.value));
+    };
+    const own = pool(meters.filter((m) => !m.profile || presets === "all").map(add), draw);
+    const totals = new Map((await summary).data.map((r) => [r.meter, r.value]));
+    const late = pool(meters.filter((m) => m.profile && presets !== "all" && totals.has(m.slug)).map(add), draw);
+    for (const [slug, { meter, total }] of cards) {
+      const value = totals.get(slug) ?? 0;
+      total.dataset.total = String(value);
+      total.textContent = withUnit(value, meter.unit);
+      total.classList.remove("pending");
     }
+    const idle = meters.length - cards.size;
+    if (idle) note.append(` · ${idle} profile preset meters without usage not shown`);
+    if (!cards.size) grid.append(h("li", {}, "No meters yet. An admin key can create them under Admin → Meters."));
+    await Promise.all([own, late]);
   } catch (err) {
     section.replaceChildren(title, h("p", { class: "error" }, errorText(err)));
+  } finally {
+    section.setAttribute("aria-busy", "false");
   }
+}
+
+// Run fn over items, at most `n` at a time.
+async function pool(items, fn, n = PARALLEL) {
+  const work = [...items];
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (work.length) await fn(work.shift());
+  }));
 }
