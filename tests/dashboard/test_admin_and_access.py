@@ -123,3 +123,25 @@ def test_keyboard_and_narrow_screen(browser: Browser, live: Live) -> None:
     )
     assert unlabeled == []
     context.close()
+
+
+def test_a_subject_key_sees_its_own_usage_only(
+    browser: Browser, live: Live, api: httpx.Client
+) -> None:
+    secret = api.post("/v1/keys", json={"role": "read", "subject": "bob"}).json()["key"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, live.url, secret)
+    page.wait_for_selector("#meters[aria-busy=false] .card")
+    expect(page.locator(".health")).to_contain_text("tenant-wide")
+    window = page.locator("#meters p.muted").first.inner_text().split(" · ")[0].split(" to ")
+    with live.client(secret) as bob:
+        summary = bob.get("/v1/usage/summary", params={"from": window[0], "to": window[1]}).json()
+    totals = {r["meter"]: str(r["value"]) for r in summary["data"]}
+    cards = page.eval_on_selector_all(
+        ".card", "cs => cs.map(c => [c.dataset.meter, c.querySelector('.total').dataset.total])"
+    )
+    assert dict(cards) == totals
+    everyone = api.get("/v1/usage/summary", params={"from": window[0], "to": window[1]}).json()
+    assert {r["meter"]: str(r["value"]) for r in everyone["data"]} != totals
+    context.close()
