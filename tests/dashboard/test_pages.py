@@ -52,7 +52,7 @@ def test_overview_totals_and_ingestion_equal_the_api(page: Page, api: httpx.Clie
         assert int(shown) == health[name]
     assert health["duplicates"] >= 3 and health["rejected"] >= 2
 
-    page.get_by_label("Idle profile presets too").check()
+    page.get_by_label("Show idle profile presets").check()
     page.get_by_role("button", name="Show").click()
     page.wait_for_selector("#meters[aria-busy=false]")
     every = [m["slug"] for m in api.get("/v1/meters").json()]

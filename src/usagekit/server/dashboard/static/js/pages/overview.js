@@ -14,7 +14,7 @@ export async function overview(main, params) {
   const state = { ...readRange(params), presets: params.get("presets") || "" };
   const idle = h("input", { type: "checkbox", name: "presets", value: "all", checked: state.presets === "all" });
   const form = h("form", { class: "controls", "aria-label": "Range" }, rangeControls(state),
-    h("div", { class: "field check" }, h("label", {}, idle, " Idle profile presets too")),
+    h("div", { class: "field check" }, h("label", {}, idle, " Show idle profile presets")),
     h("button", { type: "submit" }, "Show"));
   const health = h("section", { class: "health", "aria-labelledby": "health-title" },
     h("h2", { id: "health-title" }, "Ingestion, last 24 hours"), h("p", {}, "Loading…"));
