@@ -11,9 +11,17 @@ from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
 from usagekit.core.records import ApiKey
-from usagekit.server import errors, profiles
+from usagekit.server import dashboard, errors, profiles
 from usagekit.server.context import Context
-from usagekit.server.routes import admin, events, failures, health, meters, registry
+from usagekit.server.routes import (
+    admin,
+    events,
+    failures,
+    health,
+    ingestion,
+    meters,
+    registry,
+)
 from usagekit.server.settings import Settings
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
@@ -63,7 +71,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
     )
-    for module in (health, events, meters, failures, admin, registry):
+    for module in (health, events, ingestion, meters, failures, admin, registry):
         app.include_router(module.router)
+    app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
     return app

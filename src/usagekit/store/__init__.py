@@ -13,6 +13,7 @@ from usagekit.store.accounts import Accounts
 from usagekit.store.engine import make_engine
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import Failures
+from usagekit.store.ingest_stats import IngestStats
 from usagekit.store.meters import Meters
 from usagekit.store.processing import Processing
 from usagekit.store.registry import Registry
@@ -31,6 +32,7 @@ class Store:
         self.rollups = Rollups(engine)
         self.events = Events(engine, self.meters, self.rollups)
         self.failures = Failures(engine)
+        self.ingest_stats = IngestStats(engine)
         self.registry = Registry(engine)
         self.processing = Processing(engine, self.events)
 

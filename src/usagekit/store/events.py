@@ -14,6 +14,7 @@ from usagekit.core.events import CONFLICT, Event, format_time
 from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure
 from usagekit.core.windows import DAY, HOUR
+from usagekit.store import ingest_stats
 from usagekit.store.event_reads import PAGE, EventReads
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
@@ -125,6 +126,7 @@ class Events(EventReads):
         outcomes = []
         fail_rows: list[dict[str, Any]] = []
         new_rows: dict[int, list[Stored]] = {}  # per tenant, rolled up once
+        counts: dict[int, list[int]] = {}  # per tenant: accepted, duplicates, conflicts, rejected
         for batch in batches:
             outcome = BatchOutcome()
             tid, rows = batch.tenant_id, batch.rows
@@ -150,10 +152,16 @@ class Events(EventReads):
                 _failure_row(tid, received, f.channel, f.error, f.record) for f in batch.failures
             ]
             outcomes.append(outcome)
+            tally = counts.setdefault(tid, [0, 0, 0, 0])
+            tally[0] += outcome.accepted
+            tally[1] += outcome.duplicates
+            tally[2] += len(outcome.conflicts)
+            tally[3] += len(batch.failures)
         for tid, entries in new_rows.items():
             self._roll_up(conn, tid, entries)
         if fail_rows:
             conn.execute(insert(failures), fail_rows)
+        ingest_stats.bump(conn, counts, received)
         return outcomes
 
     def _insert_new(

@@ -176,3 +176,17 @@ registry = Table(
     Column("created_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "kind", "name"),
 )
+
+# Per tenant and received hour (UTC), what ingest did with the records it was sent
+# (store.ingest_stats): the dashboard's ingestion health.
+ingest_stats = Table(
+    "ingest_stats",
+    metadata,
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("hour", BigInteger, nullable=False),  # received_ms rounded down to the hour
+    Column("accepted", BigInteger, nullable=False),
+    Column("duplicates", BigInteger, nullable=False),
+    Column("conflicts", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "hour"),
+)

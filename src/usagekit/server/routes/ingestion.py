@@ -1,0 +1,59 @@
+"""GET /v1/ingestion: what ingest did with the records it was sent (ingestion health)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from usagekit.core.events import format_time
+from usagekit.server.auth import Can, Principal, ctx, require
+from usagekit.server.errors import ApiError
+from usagekit.server.responses import JSON
+from usagekit.server.routes.common import blocking
+from usagekit.services.ingestion import hour_range, ingestion
+
+router = APIRouter(tags=["events"])
+
+
+class IngestionHour(BaseModel):
+    start: str
+    accepted: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+
+
+class IngestionOut(BaseModel):
+    from_: str
+    to: str
+    accepted: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    hours: list[IngestionHour]
+
+    model_config = {"populate_by_name": True, "alias_generator": lambda n: n.rstrip("_")}
+
+
+@router.get("/v1/ingestion", response_model=IngestionOut)
+async def ingestion_health(
+    request: Request,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+) -> Response:
+    """Records accepted, duplicate, conflicting and rejected per received hour (UTC).
+
+    Default range: the current hour and the 23 before it. Tenant-wide, so a key
+    bound to one subject may not read it.
+    """
+    if who.subject_scope is not None:
+        raise ApiError(403, "ingestion counts are tenant-wide; this key is bound to a subject")
+    lo, hi = hour_range(from_, to)
+    found = await blocking(ingestion, ctx(request).store, who.tenant_id, lo, hi)
+    for hour in found["hours"]:
+        hour["start"] = format_time(hour["start"])
+    return JSON({**found, "from": format_time(lo), "to": format_time(hi)})

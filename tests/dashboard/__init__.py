@@ -1,0 +1,1 @@
+"""Dashboard tests: headless Chromium (Debian's) driven by Playwright against `usagekit serve`."""
