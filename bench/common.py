@@ -162,6 +162,15 @@ def pg_database(server: str = PG_SERVER) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def pg_analyze(url: str) -> None:
+    """ANALYZE the database, as autovacuum would soon after a bulk load (it is off on the
+    shared test server this runs on; production keeps it on)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def pg_version(url: str) -> str:
     import psycopg
 

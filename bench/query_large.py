@@ -26,7 +26,16 @@ import duckdb
 import httpx
 from tests.live import serve
 
-from bench.common import DAY_MS, START_MS, batches, events, pg_database, pg_version, save
+from bench.common import (
+    DAY_MS,
+    START_MS,
+    batches,
+    events,
+    pg_analyze,
+    pg_database,
+    pg_version,
+    save,
+)
 from bench.ingest_http import CPU_METER, UNIQUE_METER, send_all
 
 CHUNK = 1_000_000  # events generated (and sent) per round, to bound the bench's own memory
@@ -150,7 +159,10 @@ def main() -> None:
                 bodies = batches(min(CHUNK, n - chunk), 1000, offset=chunk, total=n)
                 seconds, _, _ = send_all(live.url, bodies, 4)
                 load_s += seconds
+                print(f"loaded {chunk + len(bodies) * 1000:,} ({load_s:.0f} s)", flush=True)
             load_rss = sampler.peak
+            if pg:
+                pg_analyze(db)
             end = START_MS + 90 * DAY_MS
             series = {
                 "from": iso(end - 30 * DAY_MS),
