@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import ADMIN_KEY
 from tests.live import serve
@@ -214,9 +215,11 @@ def test_update_recomputes_from_raw_events(world: World) -> None:
     assert right in (oracle(before), oracle(now_ms()))
     engine = make_engine(world.db)
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "DELETE FROM rollups WHERE meter_id IN (SELECT id FROM meters WHERE slug LIKE "
-            "'geobox.%' AND tenant_id = (SELECT id FROM tenants WHERE name = 'default'))"
+        conn.execute(
+            text(
+                "DELETE FROM rollups WHERE meter_id IN (SELECT id FROM meters WHERE slug LIKE "
+                "'geobox.%' AND tenant_id = (SELECT id FROM tenants WHERE name = 'default'))"
+            )
         )
     engine.dispose()
     lost = httpx.get(f"{base}/usage/api", params={**q, **admin}).json()
