@@ -82,3 +82,28 @@ def test_awkward_text_round_trips(client: TestClient) -> None:
     changed = client.post("/v1/events", json=records({"extra": "x"})).json()
     assert (changed["accepted"], changed["conflicts"]) == (0, len(sent))
     assert sorted(c["id"] for c in changed["conflicting"]) == sorted(r["id"] for r in sent)
+
+
+def test_array_literals_read_back_as_the_values(pg_schema: str) -> None:
+    """store.pg's literals, parsed by PostgreSQL, equal the Python values (None as NULL);
+    text with control characters goes to psycopg's own dumper instead."""
+    import psycopg
+
+    from tests.conftest import pg_url
+    from usagekit.store.pg import FLOAT, INT, TEXT, array_literal
+
+    plain = [t for t in AWKWARD if not any(ord(c) < 32 for c in t)]
+    cases = [
+        (TEXT, "text", [*plain, None, ""], True),
+        (TEXT, "text", [*AWKWARD, None], False),
+        (INT, "bigint", [0, -1, 2**63 - 1, -(2**63), None, 42], True),
+        (FLOAT, "float8", [0.1, 1e300, -2.5e-8, 3, None, 1 / 3, -0.0], True),
+    ]
+    with psycopg.connect(pg_url(pg_schema)) as conn:
+        for kind, sql_type, values, as_literal in cases:
+            sent = array_literal(values, kind)
+            assert isinstance(sent, str) == as_literal
+            row = conn.execute(f"SELECT %s::{sql_type}[]", (sent,)).fetchone()
+            assert row is not None
+            want = [float(v) if kind == FLOAT and v is not None else v for v in values]
+            assert row[0] == want
