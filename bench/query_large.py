@@ -216,7 +216,12 @@ def main() -> None:
                 f"{result['load_events_per_s']:,}/s",
                 "",
             ),
-            ("server RSS peak (load, queries, export)", f"{peak_rss:,.0f} MB", "< 300 MB"),
+            (
+                "server RSS peak (load, queries, export)"
+                + (": 2 API processes, their writers and the supervisor" if pg else ""),
+                f"{peak_rss:,.0f} MB",
+                "< 600 MB (300 per API process)" if pg else "< 300 MB",
+            ),
             (
                 "30-day daily series by project, p50 / p95",
                 f"{result['series_p50_ms']} / {p95:.1f} ms",
