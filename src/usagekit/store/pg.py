@@ -1,10 +1,14 @@
-"""PostgreSQL-only write paths: many rows as one array per column (INSERT ... SELECT unnest).
+"""PostgreSQL-only SQL: rows written as one array per column, and lookups no plan can ruin.
 
-A multi-row VALUES statement of 1,000 rows carries 10,000 placeholders that
-psycopg splits and PostgreSQL parses and plans on every execution; one array
-per column is ten parameters whatever the row count. Each array goes as a text
-literal built in C (str.join, orjson) rather than by psycopg's per-element
-list dumper, which cost about 10 ms of writer CPU per 1,000 events.
+Writes: INSERT ... SELECT * FROM unnest(...). A multi-row VALUES statement of
+1,000 rows carries 10,000 placeholders that psycopg splits and PostgreSQL parses
+and plans on every execution; one array per column is ten parameters whatever
+the row count. Each array goes as a text literal built in C (str.join, orjson)
+rather than by psycopg's per-element list dumper, which cost about 10 ms of
+writer CPU per 1,000 events.
+
+Reads: the planner without fresh statistics (a new or fast-growing database)
+turned an IN list and a range join into scans; the forms below cannot.
 """
 
 from __future__ import annotations
