@@ -9,7 +9,9 @@ import platform
 import random
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,27 +84,28 @@ def batches(n: int, size: int, **kw: Any) -> list[bytes]:
     return out
 
 
-def baseline_schema() -> list[str]:
-    """usagekit's own events table and indexes, as SQLite DDL."""
-    from sqlalchemy.dialects import sqlite
+def baseline_schema(backend: str = "sqlite") -> list[str]:
+    """usagekit's own events table and indexes, as DDL for `backend` (sqlite or postgresql)."""
+    from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     from usagekit.store.schema import events as table
 
-    dialect = sqlite.dialect()  # type: ignore[no-untyped-call]
+    dialect = (sqlite if backend == "sqlite" else postgresql).dialect()  # type: ignore[no-untyped-call]
     ddl = [str(CreateTable(table).compile(dialect=dialect))]
     ddl += [str(CreateIndex(ix).compile(dialect=dialect)) for ix in table.indexes]
     return ddl
 
 
-def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchronous: str) -> float:
-    """Rows/s of a bare executemany of the same rows into a table with usagekit's indexes."""
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute(f"PRAGMA synchronous={synchronous}")
-    for stmt in baseline_schema():
-        con.execute(stmt)
-    rows_per_body = [
+BASELINE_INSERT = (
+    "INSERT INTO events (tenant_id, source, event_id, type, subject, time_ms, hour, data,"
+    " received_ms) VALUES ({marks})"
+)
+
+
+def baseline_rows(bodies: list[bytes]) -> list[list[tuple[Any, ...]]]:
+    """Per body, the events table rows usagekit would store (less seq, which the table makes)."""
+    return [
         [
             (
                 1,
@@ -119,16 +122,22 @@ def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchron
         ]
         for body in bodies
     ]
+
+
+def baseline_executemany(path: Path, bodies: list[bytes], per_txn: int, synchronous: str) -> float:
+    """Rows/s of a bare executemany of the same rows into a table with usagekit's indexes."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
+    for stmt in baseline_schema():
+        con.execute(stmt)
+    rows_per_body = baseline_rows(bodies)
     n = sum(len(r) for r in rows_per_body)
     started = time.perf_counter()
     for k in range(0, len(rows_per_body), per_txn):
         con.execute("BEGIN")
         for rows in rows_per_body[k : k + per_txn]:
-            con.executemany(
-                "INSERT INTO events (tenant_id, source, event_id, type, subject, time_ms, hour,"
-                " data, received_ms) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
+            con.executemany(BASELINE_INSERT.format(marks=",".join("?" * 9)), rows)
         con.execute("COMMIT")
     elapsed = time.perf_counter() - started
     con.close()
@@ -146,6 +155,42 @@ def timed(c: httpx.Client, path: str, params: dict[str, Any], n: int) -> list[fl
     return out
 
 
+PG_SERVER = os.environ.get("USAGEKIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def pg_database(server: str = PG_SERVER) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of `server` (a URL), dropped at the end."""
+    import psycopg
+
+    name = f"usagekit_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _, query = server.partition("?")
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def pg_analyze(url: str) -> None:
+    """ANALYZE the database, as autovacuum would soon after a bulk load (it is off on the
+    shared test server this runs on; production keeps it on)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def pg_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return f"PostgreSQL {str(row[0]).split()[0] if row else '?'}"
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -155,16 +200,23 @@ def machine() -> dict[str, Any]:
     }
 
 
-def save(name: str, result: dict[str, Any], table: list[tuple[str, str, str]]) -> None:
+def save(
+    name: str,
+    result: dict[str, Any],
+    table: list[tuple[str, str, str]],
+    database: str | None = None,
+) -> None:
     """Write results/<name>.json and the benchmark's section of docs/benchmarks.md."""
     RESULTS.mkdir(exist_ok=True)
     result = {**result, "machine": machine()}
+    if database:
+        result["machine"]["database"] = database
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     lines = [
         begin,
         f"_{result['machine']['when']}, {result['machine']['cpus']} cores, "
-        f"SQLite {result['machine']['sqlite']}_",
+        f"{database or 'SQLite ' + result['machine']['sqlite']}_",
         "",
         "| measure | result | target |",
         "|---|---|---|",

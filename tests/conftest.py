@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -30,23 +32,54 @@ def _pg_available() -> bool:
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[str]:
-    """A private schema in the test database for this session, dropped at the end."""
+@contextmanager
+def new_schema(prefix: str = "uk") -> Iterator[str]:
+    """A private, empty schema in the test database, dropped at the end (skip if no server;
+    under CI, fail)."""
     if not _pg_available():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
         pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"uk_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    yield schema
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A private schema for this session's in-process tests (emptied before each)."""
+    with new_schema() as schema:
+        yield schema
 
 
 def pg_url(schema: str) -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def new_database(backend: str, tmp: Path) -> Iterator[str]:
+    """A new, empty database of `backend` that nothing else uses: a file in `tmp`, or a
+    PostgreSQL schema of its own (live servers keep theirs while other tests run)."""
+    if backend == "sqlite":
+        yield str(tmp / "usagekit.db")
+        return
+    with new_schema("uk_live") as schema:
+        yield pg_url(schema)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of each backend, shared by one module's tests (one live server
+    per module and backend rather than one per test)."""
+    with new_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

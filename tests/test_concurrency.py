@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
-from tests.conftest import PG_URL, _pg_available, pg_url
+from tests.conftest import new_database
 from tests.live import Live, serve
 
 T0 = 1793577600000  # 2026-11-02T00:00:00Z
@@ -26,16 +24,10 @@ SERVERS = 4
 
 
 @pytest.fixture
-def pg_db() -> Iterator[str]:
+def pg_db(tmp_path: Path) -> Iterator[str]:
     """A private, empty schema: nothing else writes there while the servers run."""
-    if not _pg_available():
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"uk_conc_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield pg_url(schema)
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with new_database("postgresql", tmp_path) as url:
+        yield url
 
 
 def pool(n: int) -> list[dict[str, Any]]:

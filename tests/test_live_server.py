@@ -98,7 +98,7 @@ def test_every_acknowledged_batch_survives_sigkill_exactly_once(
     assert set(per_batch.values()) == {200}
 
 
-def test_bootstrap_prints_a_new_key_once(tmp_path: Path) -> None:
+def test_bootstrap_prints_a_new_key_once(db_url: str, tmp_path: Path) -> None:
     import subprocess
 
     from tests.live import USAGEKIT, free_port
@@ -107,7 +107,7 @@ def test_bootstrap_prints_a_new_key_once(tmp_path: Path) -> None:
     log = tmp_path / "first.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [USAGEKIT, "serve", "--db", str(tmp_path / "u.db"), "--port", str(port)],
+            [USAGEKIT, "serve", "--db", db_url, "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=tmp_path,

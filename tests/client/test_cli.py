@@ -21,9 +21,9 @@ from usagekit import Client
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("cli")
-    with serve(str(tmp / "usagekit.db"), tmp) as server:
+    with serve(module_db, tmp) as server:
         yield server
 
 

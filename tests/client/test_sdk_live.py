@@ -17,10 +17,10 @@ from usagekit.errors import RateLimitError, TransportError
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server whose body limit (64 KiB) is far below the SDK's default chunk (768 KiB)."""
     tmp = tmp_path_factory.mktemp("live")
-    with serve(str(tmp / "usagekit.db"), tmp, "--body-limit", str(64 * 1024)) as server:
+    with serve(module_db, tmp, "--body-limit", str(64 * 1024)) as server:
         yield server
 
 

@@ -6,7 +6,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from tests.conftest import ADMIN_KEY
@@ -227,13 +226,13 @@ class World:
     """A running server holding `events` (the oracle's input) and keys by name."""
 
     live: Live
-    db: Path
+    db: str  # the database URL the server runs on
     now: int
     events: list[dict[str, Any]]
     keys: dict[str, str]
 
 
-def populate(live: Live, db: Path) -> World:
+def populate(live: Live, db: str) -> World:
     """Send the events (with a duplicate resend, voids, a rejected record and another
     tenant's data) and make keys: admin, u7/u8 (read, users 7/8), ingest7, reader (no user)."""
     now = now_ms()

@@ -50,10 +50,10 @@ def elevate_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("elevate")
     lock = Path(tempfile.gettempdir()) / "usagekit-port-8200.lock"
-    with file_lock(lock), serve(str(tmp / "usagekit.db"), tmp, port=8200) as server:
+    with file_lock(lock), serve(module_db, tmp, port=8200) as server:
         yield server
 
 

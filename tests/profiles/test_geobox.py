@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,14 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import ADMIN_KEY
 from tests.live import serve
 from tests.profiles import geobox_data as data
 from tests.profiles.geobox_data import World, now_ms, populate
 from tests.profiles.vendor import run_script, vendor_python
+from usagekit.store.engine import make_engine
 
 VENDOR = ("geobox==2.11.0", "tqdm==4.70.1", "aiohttp==3.14.5")
 
@@ -27,11 +28,10 @@ def geobox_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("geobox")
-    db = tmp / "usagekit.db"
-    with serve(str(db), tmp) as live:
-        yield populate(live, db)
+    with serve(module_db, tmp) as live:
+        yield populate(live, module_db)
 
 
 def check(calls: list[list[Any]], got: list[Any], wants: tuple[list[Any], list[Any]]) -> None:
@@ -213,11 +213,15 @@ def test_update_recomputes_from_raw_events(world: World) -> None:
     before = now_ms()
     right = httpx.get(f"{base}/usage/api", params={**q, **admin}).json()
     assert right in (oracle(before), oracle(now_ms()))
-    with sqlite3.connect(world.db) as conn:
+    engine = make_engine(world.db)
+    with engine.begin() as conn:
         conn.execute(
-            "DELETE FROM rollups WHERE meter_id IN (SELECT id FROM meters WHERE slug LIKE "
-            "'geobox.%' AND tenant_id = (SELECT id FROM tenants WHERE name = 'default'))"
+            text(
+                "DELETE FROM rollups WHERE meter_id IN (SELECT id FROM meters WHERE slug LIKE "
+                "'geobox.%' AND tenant_id = (SELECT id FROM tenants WHERE name = 'default'))"
+            )
         )
+    engine.dispose()
     lost = httpx.get(f"{base}/usage/api", params={**q, **admin}).json()
     assert sum(r["value"] for r in lost) == 0 < sum(r["value"] for r in right)
     updated = httpx.post(f"{base}/usage/update", params=admin, json={"user_id": 8})

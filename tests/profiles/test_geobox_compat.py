@@ -31,11 +31,10 @@ from usagekit.errors import (
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("geobox-compat")
-    db = tmp / "usagekit.db"
-    with serve(str(db), tmp) as live:
-        yield populate(live, db)
+    with serve(module_db, tmp) as live:
+        yield populate(live, module_db)
 
 
 def client(world: World, key: str) -> AsyncGeoboxClient:

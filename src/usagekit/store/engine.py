@@ -31,7 +31,13 @@ def make_engine(db: str, *, synchronous: str = "FULL") -> Engine:
         _configure_sqlite(engine, synchronous)
         return engine
     if url.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(
+            url,
+            pool_size=8,
+            max_overflow=8,
+            pool_pre_ping=True,
+            connect_args={"prepare_threshold": None},
+        )
         _configure_postgresql(engine)
         return engine
     raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")

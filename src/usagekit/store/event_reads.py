@@ -2,9 +2,10 @@
 
 Every read is keyset-paged by (time_ms, seq). A subject's events are found
 through ix_events_subject_hour, (tenant, hour, subject): one index seek per hour
-and subject of the range, in windows of hours that start at a day and double
-while they come back empty, so a rare subject over a long range costs a few
-dozen queries and a busy one a page at a time.
+and subject of the range, in windows of hours that start at a day (eight on
+PostgreSQL, where each query is a round trip) and double while they come back
+empty, so a rare subject over a long range costs a few dozen queries and a busy
+one a page at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from usagekit.store.schema import events, failures
 PAGE = 5_000
 _FIRST_WINDOW = DAY // HOUR  # hours
 _MAX_WINDOW = 32 * DAY // HOUR
+# On a database server each window's query is a round trip: start wider.
+_FIRST_WINDOW_SERVER = 8 * DAY // HOUR
 
 
 class EventReads:
@@ -178,6 +181,14 @@ class EventReads:
         """
         if not subjects:
             return
+        if conn is None and self.engine.dialect.name == "postgresql":
+            # One connection for the walk's many small queries: on a server each
+            # checkout (ping) and return (rollback) is a round trip of its own.
+            with self.engine.connect() as own:
+                yield from self._by_subject(
+                    own, query, tenant_id, subjects, lo, hi, newest_first, type_, after
+                )
+            return
         # Clamp to the tenant's stored span: the walk below costs one query per
         # window, so an open or far bound (0, year 9999) must not become millions.
         first, last = self._time_span(conn, tenant_id)
@@ -195,20 +206,29 @@ class EventReads:
         e = events.c
         # `+ 0` and `|| ''`: without statistics SQLite would rather walk a time or
         # type index than seek the subject index; expressions keep it on the latter.
-        t = e.time_ms + 0
+        # PostgreSQL does the opposite: the expressions made it walk the type index.
+        sqlite = self.engine.dialect.name == "sqlite"
+        t = e.time_ms + 0 if sqlite else e.time_ms
         if type_ is not None:
-            query = query.where(e.type.concat("") == type_)
+            query = query.where((e.type.concat("") if sqlite else e.type) == type_)
         order = (t.desc(), e.seq.desc()) if newest_first else (t, e.seq)
         first_hour, end_hour = lo // HOUR, -(-hi // HOUR)
         edge = end_hour if newest_first else first_hour
-        width = _FIRST_WINDOW
+        first_width = _FIRST_WINDOW if sqlite else _FIRST_WINDOW_SERVER
+        width = first_width
         while first_hour < edge if newest_first else edge < end_hour:
             if newest_first:
                 start, stop = max(first_hour, edge - width), edge
             else:
                 start, stop = edge, min(end_hour, edge + width)
+            # The time bounds repeat the window's hours: a planner that picks a time
+            # index instead of the subject index (PostgreSQL without statistics)
+            # then reads one window, not the whole range, per query.
             window = query.where(
-                e.hour.in_(list(range(start, stop))), e.subject.in_(subjects), t >= lo, t < hi
+                e.hour.in_(list(range(start, stop))),
+                e.subject.in_(subjects),
+                t >= max(lo, start * HOUR),
+                t < min(hi, stop * HOUR),
             )
             found = 0
             bound = after
@@ -224,7 +244,7 @@ class EventReads:
                 if len(rows) < PAGE:
                     break
                 bound = (rows[-1].time_ms, rows[-1].seq)
-            width = _FIRST_WINDOW if found else min(2 * width, _MAX_WINDOW)
+            width = first_width if found else min(2 * width, _MAX_WINDOW)
             edge = start if newest_first else stop
 
     def _time_span(self, conn: Connection | None, tenant_id: int) -> tuple[int | None, int | None]:

@@ -14,7 +14,7 @@ from usagekit.core.events import CONFLICT, Event, format_time
 from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure
 from usagekit.core.windows import DAY, HOUR
-from usagekit.store import ingest_stats
+from usagekit.store import ingest_stats, pg
 from usagekit.store.event_reads import PAGE, EventReads
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
@@ -235,6 +235,8 @@ class Events(EventReads):
         by_source: dict[str, list[str]] = {}
         for row in rows:
             by_source.setdefault(row[2], []).append(row[1])
+        if conn.dialect.name == "postgresql":
+            return pg.kept(conn, tenant_id, by_source)
         out: dict[tuple[str, str], Content] = {}
         e = events.c
         for source, ids in by_source.items():

@@ -12,6 +12,7 @@ from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
 from usagekit.core.numbers import join, split
 from usagekit.core.rollup import Deltas
 from usagekit.core.windows import DAY
+from usagekit.store import pg
 from usagekit.store.schema import distinct_months, distincts, meter_groups, rollups
 from usagekit.store.util import chunks, insert_values
 
@@ -210,9 +211,11 @@ class Rollups:
                 params += list(group_ids or ())
                 head = f"WITH pieces(idx, level, lo, hi) AS (VALUES {values}) "
                 join_on = (
-                    f"FROM pieces p JOIN rollups r ON r.meter_id = {self.mark} "
-                    "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi" + where_groups
-                )
+                    pg.PIECES_JOIN
+                    if self.engine.dialect.name == "postgresql"
+                    else f"FROM pieces p JOIN rollups r ON r.meter_id = {self.mark} "
+                    "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi"
+                ) + where_groups
                 sql = (
                     head + "SELECT p.idx, r.group_id, SUM(r.count), SUM(r.sum_units), "
                     "SUM(r.sum_nanos), MIN(r.min_value), MAX(r.max_value) "

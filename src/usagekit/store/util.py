@@ -30,10 +30,15 @@ def insert_values(
 
     Few large statements rather than executemany's one step per row:
     sqlite3 releases and re-takes the GIL around every step, which makes a busy
-    writer thread crawl while request threads parse JSON. Returns rows changed.
+    writer thread crawl while request threads parse JSON. PostgreSQL gets one
+    array per column instead (store.pg). Returns rows changed.
     """
     if not rows:
         return 0
+    if conn.dialect.name == "postgresql":
+        from usagekit.store.pg import insert_unnest
+
+        return insert_unnest(conn, head, rows, tail)
     width = len(rows[0])
     one = "(" + ", ".join([mark] * width) + ")"
     changed = start = 0
