@@ -42,12 +42,12 @@ def ld_python() -> Path:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    """A server with one tenant's ld.* events (resent in part, one voided) and a read key."""
+def loaded(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    """A server (each backend) with one tenant's ld.* events, resent in part, one voided."""
     tmp = tmp_path_factory.mktemp("ld")
     now = int(time.time() * 1000)
     sent = events(now, 1500, 7)
-    with serve(str(tmp / "usagekit.db"), tmp) as server:
+    with serve(module_db, tmp) as server:
         with server.client() as admin:
             admin.post("/v1/tenants", json={"name": "ld"})
             owner = admin.post("/v1/keys", json={"tenant": "ld", "role": "admin"}).json()["key"]
