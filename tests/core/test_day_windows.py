@@ -7,8 +7,11 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usagekit.core.day_windows import PartialTally, plan_days
+from usagekit.core.day_windows import DayPlan, PartialTally, plan_days
+from usagekit.core.daybits import month_of_day
+from usagekit.core.events import MAX_TIME_MS
 from usagekit.core.windows import DAY, Granularity, buckets, windows, zone
+from usagekit.store import FAR_FUTURE
 
 BASE = 1_788_220_800_000  # 2026-09-01T00:00:00Z
 KINDS = ["incremental", "month_to_date", 1, 7, 30]
@@ -28,8 +31,20 @@ def test_plan_tiles_each_window(
     plan = plan_days(wins, kind)
     if tz == "UTC" and granularity is Granularity.DAY:
         assert plan is not None
-    if plan is None:
-        return
+    if plan is not None:
+        assert_tiles(wins, plan)
+
+
+def test_open_ended_total_stops_at_year_9999() -> None:
+    wins = [(BASE + 5 * 3_600_000, FAR_FUTURE)]
+    plan = plan_days(wins, "incremental")
+    assert plan is not None
+    assert_tiles(wins, plan)
+    assert month_of_day(plan.stop - 1) == month_of_day(MAX_TIME_MS // DAY)
+
+
+def assert_tiles(wins: list[tuple[int, int]], plan: DayPlan) -> None:
+    """Every window is covered exactly once by its days and edges."""
     partial = {p.index: p for p in plan.partial}
     assert sorted([*plan.regular, *partial]) == list(range(len(wins)))
     for i in plan.regular:
@@ -38,9 +53,14 @@ def test_plan_tiles_each_window(
         assert plan.day0 <= lo // DAY and hi // DAY <= plan.stop
         assert hi // DAY == plan.first_end + 1 + (i - plan.regular.start)
     for i, p in partial.items():
-        days = [d for d in range(plan.day0, plan.stop) if p.mask >> (d - plan.day0) & 1]
-        assert p.mask >> (plan.stop - plan.day0) == 0
-        pieces = sorted([(d * DAY, (d + 1) * DAY) for d in days] + list(p.edges))
+        pieces = list(p.edges)
+        if p.mask:
+            shift = (p.mask & -p.mask).bit_length() - 1
+            n = (p.mask >> shift).bit_length()
+            assert p.mask >> shift == (1 << n) - 1  # one run of whole days
+            assert plan.day0 + shift + n <= plan.stop
+            pieces.append(((plan.day0 + shift) * DAY, (plan.day0 + shift + n) * DAY))
+        pieces.sort()
         assert pieces[0][0] == wins[i][0] and pieces[-1][1] == wins[i][1]
         assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
         assert all(lo < hi for lo, hi in pieces)

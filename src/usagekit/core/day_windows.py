@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from usagekit.core.daybits import first_day, month_of_day
+from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
 from usagekit.core.windows import DAY
 
 # Windows off the whole-day pattern are tested value by value: past a few (other
@@ -45,8 +45,11 @@ class DayPlan:
 
 
 def whole_days(lo: int, hi: int) -> tuple[int, int]:
-    """The UTC days [first, stop) lying wholly inside [lo, hi) ms (first >= stop: none)."""
-    return -(-lo // DAY), hi // DAY
+    """The UTC days [first, stop) lying wholly inside [lo, hi) ms (first >= stop: none).
+
+    Days past 9999-12-31 (open-ended totals) are left to the edges: no event is there.
+    """
+    return -(-lo // DAY), min(hi // DAY, LAST_DAY + 1)
 
 
 def plan_days(wins: list[tuple[int, int]], aggregation_type: int | str) -> DayPlan | None:
