@@ -47,7 +47,7 @@ def day_counts(
         values_by_group(rows, proj), ((g, iter(())) for g in edges)
     ):
         if group in out:
-            continue  # a group with edge values only is met again after its month rows
+            continue  # met in the month rows already: its edges were counted there
         tallies = [
             PartialTally(p.mask, s)
             for p, s in zip(plan.partial, edges.get(group, no_edges), strict=True)
@@ -116,10 +116,10 @@ def _edge_values(
     if not pieces:
         return {}
     elem = elementary([(lo, hi) for _, lo, hi in pieces])
-    owners: dict[int, list[int]] = defaultdict(list)  # elementary interval -> partial windows
+    owners: dict[int, list[int]] = {}  # elementary interval -> partial windows it is in
     for (j, _, _), (a, b) in zip(pieces, elem.runs, strict=True):
         for k in range(a, b):
-            owners[k].append(j)
+            owners.setdefault(k, []).append(j)
     out: dict[Group, list[set[str]]] = {}
     for group, per_value in query.presence(meter, spec, elem, False, owners).items():
         sets: list[set[str]] = [set() for _ in plan.partial]
