@@ -322,13 +322,21 @@ def partial_days(draw: st.DrawFn) -> dict[str, Any]:
     edges = [to - 1, start]
     if kind.startswith("rolling_"):
         edges.append(to - int(kind[8:-1]) * DAY)
-    for i in range(draw(st.integers(0, 8))):
-        t = draw(st.sampled_from(edges)) + draw(st.integers(-3 * HOUR, 3 * HOUR))
-        data = {"project": draw(st.sampled_from(["p1", "p2"])), "region": "eu"}
-        subject = draw(st.sampled_from(["alice", "bob", "carol", "dave"]))
-        event = {"id": f"x{i}", "source": "a", "type": "job", "time": t, "data": data}
-        mapped["events"] = [*mapped["events"], {**event, "subject": subject}]
-    return mapped
+    extra = [
+        {
+            "id": f"x{i}",
+            "source": "a",
+            "type": "job",
+            "subject": draw(st.sampled_from(["alice", "bob", "carol", "dave"])),
+            "time": draw(st.sampled_from(edges)) + draw(st.integers(-3 * HOUR, 3 * HOUR)),
+            "data": {
+                "project": draw(st.sampled_from(["p1", "p2"])),
+                "region": draw(st.sampled_from(["eu", "us"])),
+            },
+        }
+        for i in range(draw(st.integers(0, 8)))
+    ]
+    return {**mapped, "events": mapped["events"] + extra}
 
 
 @settings(
