@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ BASES = [
     "2026-01-31T00:00:00Z",
 ]
 DAY = 86_400_000
+HOUR = 3_600_000
 QUARTER = 15 * 60_000
 counter = itertools.count()
 
@@ -254,6 +256,15 @@ def test_query_matches_plain_python(client: TestClient, sc: dict[str, Any]) -> N
     check(client, headers, sc, live)
 
 
+def paths_used(client: TestClient, sc: dict[str, Any]) -> Counter[str]:
+    """Load and check a scenario; how many of its queries each query path answered."""
+    headers, live = load(client, sc)
+    paths: Counter[str] = client.app.state.ctx.query.paths  # type: ignore[attr-defined]
+    before = Counter(paths)
+    check(client, headers, sc, live)
+    return paths - before
+
+
 def whole_days(sc: dict[str, Any]) -> dict[str, Any]:
     """The same scenario asked as daily unique counts over whole UTC days (the bitmap path)."""
     q = dict(sc["query"])
@@ -281,5 +292,64 @@ def whole_days(sc: dict[str, Any]) -> dict[str, Any]:
 def test_daily_unique_counts_over_utc_days_match_plain_python(
     client: TestClient, sc: dict[str, Any]
 ) -> None:
-    headers, live = load(client, sc)
-    check(client, headers, sc, live)
+    assert paths_used(client, sc) == Counter(bitmaps=2)
+
+
+@st.composite
+def partial_days(draw: st.DrawFn) -> dict[str, Any]:
+    """Daily unique counts with `from` and `to` at any instant (a `to` of "now"), mostly UTC.
+
+    In UTC the windows that are not whole days (the last one, and the first for
+    incremental) take their whole days from the day bitmaps and their edges from
+    distinct rows; in other zones a query of a few windows does the same. Extra
+    events land around those edges, from subjects also seen on whole days.
+    """
+    sc = draw(scenarios())
+    mapped = whole_days(sc)
+    q = mapped["query"]
+    kind = draw(st.sampled_from(["incremental", "month_to_date", "rolling_7d", "rolling_30d"]))
+    to = sc["query"]["to"]
+    if draw(st.booleans()):
+        to = oracle.ms_of(draw(st.sampled_from(sc["events"]))["time"])
+        to += draw(st.integers(1, 6 * HOUR))
+    if to % DAY == 0:
+        to += draw(st.integers(1, DAY - 1))
+    start = min(sc["query"]["from"], to - 1)
+    if draw(st.booleans()):  # a few windows, so that other zones take the bitmaps too
+        start = to - draw(st.integers(60_000, 3 * DAY))
+    q.update({"from": start, "to": to}, aggregation_type=kind)
+    q["tz"] = draw(st.sampled_from(["UTC", "UTC", "UTC", *ZONES[1:]]))
+    edges = [to - 1, start]
+    if kind.startswith("rolling_"):
+        edges.append(to - int(kind[8:-1]) * DAY)
+    extra = [
+        {
+            "id": f"x{i}",
+            "source": "a",
+            "type": "job",
+            "subject": draw(st.sampled_from(["alice", "bob", "carol", "dave"])),
+            "time": draw(st.sampled_from(edges)) + draw(st.integers(-3 * HOUR, 3 * HOUR)),
+            "data": {
+                "project": draw(st.sampled_from(["p1", "p2"])),
+                "region": draw(st.sampled_from(["eu", "us"])),
+            },
+        }
+        for i in range(draw(st.integers(0, 8)))
+    ]
+    return {**mapped, "events": mapped["events"] + extra}
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sc=partial_days())
+def test_daily_unique_counts_with_bounds_mid_day_match_plain_python(
+    client: TestClient, sc: dict[str, Any]
+) -> None:
+    paths = paths_used(client, sc)
+    if sc["query"]["tz"] == "UTC":
+        assert paths == Counter({"bitmaps+edges": 2})
+    else:
+        assert sum(paths.values()) == 2

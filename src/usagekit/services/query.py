@@ -7,26 +7,16 @@ Raw events are read only for sub-minute edges and subject-level questions.
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Container, Iterable
 from typing import Any
 
 from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
-from usagekit.core.daybits import (
-    first_day,
-    month_of_day,
-    month_to_date_counts,
-    rolling_counts,
-    spread,
-)
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.windows import (
-    DAY,
     RAW,
     Edge,
     Elementary,
-    Granularity,
     WindowError,
     buckets,
     decompose,
@@ -36,12 +26,16 @@ from usagekit.core.windows import (
 )
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import Group, Point, QuerySpec
+from usagekit.services.query_unique import day_counts
 from usagekit.store import Store
 
 
 class Query:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # How many queries each path answered ("bitmaps", "bitmaps+edges", "general"):
+        # lets tests see which path ran.
+        self.paths: Counter[str] = Counter()
 
     def series(self, meter: Meter, spec: QuerySpec) -> list[Point]:
         """One point per bucket (and group), empty buckets included."""
@@ -69,11 +63,12 @@ class Query:
         elem = elementary(wins)
         raw_only = spec.subjects is not None or "subject" in spec.group_by
         out: dict[Group, list[int | float | None]] = {}
-        fast = None if raw_only else self._whole_days(meter, spec, wins)
+        fast = None if raw_only else day_counts(self, meter, spec, wins)
+        self.paths[fast[1] if fast else "general"] += 1
         if fast is not None:
-            out.update(fast)
+            out.update(fast[0])
         elif meter.aggregation is Aggregation.UNIQUE_COUNT:
-            presence = self._presence(meter, spec, elem, raw_only)
+            presence = self.presence(meter, spec, elem, raw_only)
             for group, per_value in presence.items():
                 ordered = {v: sorted(ks) for v, ks in per_value.items()}
                 out[group] = list(window_distinct(ordered, elem.runs))
@@ -92,9 +87,7 @@ class Query:
 
     # -- groups ---------------------------------------------------------------------------
 
-    def _projector(
-        self, meter: Meter, spec: QuerySpec
-    ) -> tuple[dict[int, Group], list[int] | None]:
+    def projector(self, meter: Meter, spec: QuerySpec) -> tuple[dict[int, Group], list[int] | None]:
         """Group id -> projected group, for the groups that pass the filters."""
         names = meter.dimension_names
         position = {n: i for i, n in enumerate(names)}
@@ -114,46 +107,6 @@ class Query:
     def _raw(self, meter: Meter, spec: QuerySpec, lo: int, hi: int) -> Iterable[tuple[int, Any]]:
         subjects = sorted(spec.subjects) if spec.subjects is not None else None
         return self.store.events.raw(None, meter.tenant_id, meter.event_type, lo, hi, subjects)
-
-    # -- unique counts over whole UTC days (core.daybits) -------------------------------------
-
-    def _whole_days(
-        self, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
-    ) -> dict[Group, list[int | float | None]] | None:
-        """Daily unique counts from per-month day bitmaps, when every window is whole UTC days."""
-        if (
-            meter.aggregation is not Aggregation.UNIQUE_COUNT
-            or spec.granularity is not Granularity.DAY
-        ):
-            return None
-        if any(lo % DAY or hi % DAY for lo, hi in wins):
-            return None
-        ends = [hi // DAY for _, hi in wins]
-        if ends != list(range(ends[0], ends[0] + len(ends))):
-            return None
-        kind = spec.aggregation_type
-        span = 1 if kind == "incremental" else kind
-        if isinstance(span, int):
-            if any(hi - lo != span * DAY for lo, hi in wins):
-                return None
-        elif any(lo // DAY != first_day(month_of_day(hi // DAY - 1)) for lo, hi in wins):
-            return None
-        day0 = min(lo for lo, _ in wins) // DAY
-        proj, gids = self._projector(meter, spec)
-        rows = self.store.rollups.month_rows(
-            meter.id, month_of_day(day0), month_of_day(ends[-1] - 1), gids
-        )
-        out: dict[Group, list[int | float | None]] = {}
-        for group, per_value in _values_by_group(rows, proj):
-            if isinstance(span, int):
-                bitmaps = (spread(months, day0) for months in per_value)
-                counts = rolling_counts(bitmaps, len(wins), span, ends[0] - 1 - day0)
-            else:
-                flat = (row for months in per_value for row in months)
-                counts = month_to_date_counts(flat, ends[0] - 1, len(wins))
-            if any(counts):
-                out[group] = list(counts)
-        return out
 
     # -- sums, counts, min, max, avg, latest -----------------------------------------------
 
@@ -181,7 +134,7 @@ class Query:
                         raw_ranges.append((a, b))
                     else:
                         pieces.append((k, level, a, b))
-            proj, gids = self._projector(meter, spec)
+            proj, gids = self.projector(meter, spec)
             latest = meter.aggregation is Aggregation.LATEST
             for (k, gid), cell in self.store.rollups.cells(meter.id, pieces, gids, latest).items():
                 if gid in proj:
@@ -205,9 +158,15 @@ class Query:
 
     # -- unique counts ---------------------------------------------------------------------
 
-    def _presence(
-        self, meter: Meter, spec: QuerySpec, elem: Elementary, raw_only: bool
+    def presence(
+        self,
+        meter: Meter,
+        spec: QuerySpec,
+        elem: Elementary,
+        raw_only: bool,
+        only: Container[int] | None = None,
     ) -> dict[Group, dict[str, set[int]]]:
+        """Per group and value, the elementary intervals it was seen in (those in `only`)."""
         presence: dict[Group, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         raw_ranges: list[tuple[int, int]] = []
         if raw_only:
@@ -217,6 +176,8 @@ class Query:
                 lambda: defaultdict(list)
             )
             for k, (lo, hi) in enumerate(elem.intervals):
+                if only is not None and k not in only:
+                    continue
                 for edge, level, a, b in decompose_distinct(lo, hi):
                     if edge is None:
                         raw_ranges.append((a, b))
@@ -225,10 +186,12 @@ class Query:
                             refs[level][bucket].append((k, edge, 0))
                     else:
                         refs[level][a].append((k, edge, b))
-            proj, gids = self._projector(meter, spec)
+            proj, gids = self.projector(meter, spec)
             for level, by_bucket in refs.items():
-                rows = self.store.rollups.distinct_rows(
-                    meter.id, level, min(by_bucket), max(by_bucket) + level, gids
+                rows = (
+                    row
+                    for lo, hi in bucket_ranges(sorted(by_bucket), level)
+                    for row in self.store.rollups.distinct_rows(meter.id, level, lo, hi, gids)
                 )
                 for bucket, gid, value, first, last in rows:
                     uses = by_bucket.get(bucket)
@@ -266,32 +229,12 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _values_by_group(
-    rows: Iterable[tuple[int, str, int, int]], proj: dict[int, Group]
-) -> Iterable[tuple[Group, Iterable[list[tuple[int, int]]]]]:
-    """Per output group, each value's (month, day bits) rows, merged across stored groups.
-
-    Rows arrive ordered by (group id, value, month). When no two stored groups
-    project onto one output group, a value's rows are consecutive and are
-    streamed; otherwise they are merged in memory first.
-    """
-    if len(set(proj.values())) == len(proj):
-        by_gid = itertools.groupby(rows, key=lambda r: r[0])
-        for gid, gid_rows in by_gid:
-            group = proj.get(gid)
-            if group is None:
-                continue
-            per_value = (
-                [(month, bits) for _, _, month, bits in value_rows]
-                for _, value_rows in itertools.groupby(gid_rows, key=lambda r: r[1])
-            )
-            yield group, per_value
-        return
-    merged: dict[Group, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for gid, value, month, bits in rows:
-        group = proj.get(gid)
-        if group is not None:
-            months = merged[group][value]
-            months[month] = months.get(month, 0) | bits
-    for group, values in merged.items():
-        yield group, (list(m.items()) for m in values.values())
+def bucket_ranges(starts: list[int], level: int) -> list[tuple[int, int]]:
+    """Sorted bucket starts as [lo, hi) ranges to read: split where 2+ buckets are skipped."""
+    out: list[tuple[int, int]] = []
+    for b in starts:
+        if out and b <= out[-1][1] + level:
+            out[-1] = (out[-1][0], b + level)
+        else:
+            out.append((b, b + level))
+    return out
