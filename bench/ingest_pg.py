@@ -26,7 +26,7 @@ from bench.common import (
     pg_version,
     save,
 )
-from bench.ingest_http import METERS, UNIQUE_METER, send_all
+from bench.ingest_http import ingest_and_resend
 
 COLUMNS = "tenant_id, source, event_id, type, subject, time_ms, hour, data, received_ms"
 
@@ -73,17 +73,7 @@ def main() -> None:
             serve(db, Path(tmp_dir), "--workers", str(args.workers)) as live,
             live.client() as c,
         ):
-            for meter in METERS + ([UNIQUE_METER] if args.unique else []):
-                c.post("/v1/meters", json=meter).raise_for_status()
-            seconds, accepted, _ = send_all(live.url, bodies, args.clients)
-            resend = bodies[: max(1, len(bodies) // 10)]
-            dup_seconds, dup_accepted, dups = send_all(live.url, resend, args.clients)
-    assert (
-        accepted == args.events
-        and dup_accepted == 0
-        and dups == sum(body.count(b'"id"') for body in resend)
-    )
-    rate = accepted / seconds
+            rate, dup_rate = ingest_and_resend(live.url, c, bodies, args.clients, args.unique)
     result = {
         "events": args.events,
         "batch": args.batch,
@@ -91,7 +81,7 @@ def main() -> None:
         "workers": args.workers,
         "unique_meter": args.unique,
         "events_per_s": round(rate),
-        "resend_duplicates_per_s": round(dups / dup_seconds),
+        "resend_duplicates_per_s": round(dup_rate),
         "baseline_executemany_per_s": round(base_many),
         "baseline_copy_per_s": round(base_copy),
         "ratio_to_executemany": round(rate / base_many, 3),
@@ -120,7 +110,7 @@ def main() -> None:
                 f"{rate / base_many:.2f} / {rate / base_copy:.2f}",
                 "",
             ),
-            ("re-sent batches (all duplicates)", f"{dups / dup_seconds:,.0f} events/s", ""),
+            ("re-sent batches (all duplicates)", f"{dup_rate:,.0f} events/s", ""),
         ],
         database=version,
     )
