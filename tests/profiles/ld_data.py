@@ -13,6 +13,8 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.oracle import label
+
 MINUTE = 60_000
 HOUR = 3_600_000
 DAY = 86_400_000
@@ -85,14 +87,6 @@ def _event(rng: random.Random, i: int) -> tuple[str, dict[str, Any]]:
         }  # fmt: skip
     return "ld.stream", {"source": sdk_type, "sdk": sdk, "version": rng.choice(["1.0", "2.1"]),
                          "connections": rng.randint(1, 20)}  # fmt: skip
-
-
-def label(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _local(ms: int, tz: ZoneInfo) -> datetime:
