@@ -44,11 +44,14 @@ class Live:
 
 
 @contextmanager
-def serve(db: str, tmp: Path, *args: str, port: int | None = None) -> Iterator[Live]:
-    """Run the server until the block ends (or it is killed inside it)."""
+def serve(
+    db: str, tmp: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[Live]:
+    """Run the server until the block ends (or it is killed inside it); `env` adds to
+    (or overrides) the environment, which has USAGEKIT_BOOTSTRAP_KEY=ADMIN_KEY."""
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
-    env = {**os.environ, "USAGEKIT_BOOTSTRAP_KEY": ADMIN_KEY}
+    env = {**os.environ, "USAGEKIT_BOOTSTRAP_KEY": ADMIN_KEY, **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [USAGEKIT, "serve", "--db", db, "--port", str(port), "--log-level", "warning", *args],

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
-from usagekit.core.records import ApiKey
 from usagekit.server import dashboard, errors, profiles
 from usagekit.server.context import Context
 from usagekit.server.routes import (
@@ -23,18 +22,33 @@ from usagekit.server.routes import (
     registry,
 )
 from usagekit.server.settings import Settings
+from usagekit.services.admin import Bootstrapped, Outcome
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
 
 
-def announce_key(made: tuple[ApiKey, str] | None, settings: Settings) -> None:
-    """Say once that the first admin key was made (and show it unless it came from env)."""
+def announce_key(made: Bootstrapped | None, settings: Settings) -> None:
+    """Say once what bootstrap did (and show a new key unless it came from env)."""
     if made is None:
         return
-    key, secret = made
-    shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else secret
+    key = made.key
+    shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else made.secret
+    if made.outcome is Outcome.CREATED:
+        message = f"created tenant 'default' and admin key {key.id}: {shown}"
+    elif made.outcome is Outcome.ADDED:
+        message = (
+            f"added admin key {key.id} of tenant 'default' {shown} "
+            "(no live admin key of 'default' had that secret)"
+        )
+    else:
+        state = ", revoked" if key.revoked_ms is not None else ""
+        message = (
+            f"USAGEKIT_BOOTSTRAP_KEY is the secret of key {key.id} (tenant "
+            f"{key.tenant_name!r}, role {key.role.value}{state}), so it was not added as "
+            "an admin key of 'default'; set a new secret to regain admin access"
+        )
     # Printed, not logged: the one time the key is shown, whatever the log level.
-    print(f"usagekit: created tenant 'default' and admin key {key.id}: {shown}", flush=True)
+    print(f"usagekit: {message}", flush=True)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +26,21 @@ def new_secret() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(30)
 
 
+class Outcome(StrEnum):
+    CREATED = "created"  # the first key of a new store
+    ADDED = "added"  # a bootstrap key given to a store where it was not a live admin key
+    TAKEN = "taken"  # the bootstrap key is another key's secret, or a revoked one's
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrapped:
+    """What bootstrap did: `secret` is the key itself (shown once if it was generated)."""
+
+    key: ApiKey
+    secret: str
+    outcome: Outcome
+
+
 class Admin:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -33,14 +50,39 @@ class Admin:
             return None
         return self.store.accounts.key_by_hash(hash_key(key))
 
-    def bootstrap(self, key: str | None) -> tuple[ApiKey, str] | None:
-        """On a store with no keys: tenant `default` and an admin key (the given one, or new)."""
-        if self.store.accounts.count_keys():
+    def bootstrap(self, key: str | None) -> Bootstrapped | None:
+        """Make sure tenant `default` can be administered; None when nothing was to do.
+
+        A store with no keys gets tenant `default` and an admin key (`key`, or new).
+        On a store with keys, a given `key` that is not a live admin key of `default`
+        is added as one: how access is regained when every admin secret is lost.
+        A revoked key, or another tenant's or role's, is never turned into it (TAKEN).
+        """
+        accounts = self.store.accounts
+        first = not accounts.count_keys()
+        if not first and key is None:
             return None
-        tenant = self.store.accounts.tenant_by_name(DEFAULT_TENANT) or self.create_tenant(
-            DEFAULT_TENANT
-        )
-        return self.create_key(tenant, Role.ADMIN, secret=key, name="bootstrap")
+        if key is not None:
+            known = accounts.key_by_hash(hash_key(key), live=False)
+            if known is not None:
+                if _is_default_admin(known) and known.revoked_ms is None:
+                    return None
+                return Bootstrapped(known, key, Outcome.TAKEN)
+        tenant = accounts.tenant_by_name(DEFAULT_TENANT) or self.create_tenant(DEFAULT_TENANT)
+        made, secret = self.create_key(tenant, Role.ADMIN, secret=key, name="bootstrap")
+        return Bootstrapped(made, secret, Outcome.CREATED if first else Outcome.ADDED)
+
+    def revoke_key(self, tenant_id: int, key_id: str) -> bool:
+        """Revoke a live key (False if there is none); Conflict for the last live admin
+        key of `default`, whose admins alone can make keys for every tenant."""
+        done = self.store.accounts.revoke_key(tenant_id, key_id, keep_admin_of=DEFAULT_TENANT)
+        if done is None:
+            raise Conflict(
+                f"{key_id} is the last live admin key of tenant {DEFAULT_TENANT!r}: "
+                "create another admin key first",
+                "key_id",
+            )
+        return done
 
     def create_tenant(self, name: str) -> Tenant:
         name = name.strip()
@@ -80,3 +122,7 @@ class Admin:
         except IntegrityError:
             raise Conflict("that key is already in use", "key") from None
         return key, secret
+
+
+def _is_default_admin(key: ApiKey) -> bool:
+    return key.role is Role.ADMIN and key.tenant_name == DEFAULT_TENANT

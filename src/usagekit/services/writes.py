@@ -51,7 +51,7 @@ def create_key(
 
 
 def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
-    return store.accounts.revoke_key(tenant_id, key_id)
+    return Admin(store).revoke_key(tenant_id, key_id)
 
 
 def clear_failure(store: Store, tenant_id: int, failure_id: int) -> None:

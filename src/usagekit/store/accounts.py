@@ -73,14 +73,13 @@ class Accounts:
             tenants, tenants.c.id == api_keys.c.tenant_id
         )
 
-    def key_by_hash(self, key_hash: str) -> ApiKey | None:
-        """The live key with this hash, or None (unknown or revoked)."""
+    def key_by_hash(self, key_hash: str, *, live: bool = True) -> ApiKey | None:
+        """The key with this hash, or None (unknown, or revoked when `live`)."""
+        query = self._select().where(api_keys.c.key_hash == key_hash)
+        if live:
+            query = query.where(api_keys.c.revoked_ms.is_(None))
         with self.engine.connect() as conn:
-            row = conn.execute(
-                self._select().where(
-                    api_keys.c.key_hash == key_hash, api_keys.c.revoked_ms.is_(None)
-                )
-            ).first()
+            row = conn.execute(query).first()
         return _key(row) if row else None
 
     def key_by_id(self, tenant_id: int, key_id: str) -> ApiKey | None:
@@ -99,18 +98,34 @@ class Accounts:
             ).all()
         return [_key(r) for r in rows]
 
-    def revoke_key(self, tenant_id: int, key_id: str) -> bool:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(api_keys)
-                .where(
-                    api_keys.c.id == key_id,
-                    api_keys.c.tenant_id == tenant_id,
-                    api_keys.c.revoked_ms.is_(None),
-                )
-                .values(revoked_ms=now_ms())
+    def revoke_key(self, tenant_id: int, key_id: str, *, keep_admin_of: str) -> bool | None:
+        """Revoke a live key: True, False if there is none, None (nothing done) if it is
+        the last live admin key of tenant `keep_admin_of`.
+
+        Checked and done under the writers' lock, so two revocations running at once
+        in different processes cannot both pass the check.
+        """
+        live = (api_keys.c.tenant_id == tenant_id) & api_keys.c.revoked_ms.is_(None)
+        with self.engine.execution_options(immediate=True).begin() as conn:
+            row = conn.execute(
+                select(api_keys.c.role, tenants.c.name)
+                .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+                .where(live, api_keys.c.id == key_id)
+            ).first()
+            if row is None:
+                return False
+            if row.role == Role.ADMIN.value and row.name == keep_admin_of:
+                admins = conn.execute(
+                    select(func.count())
+                    .select_from(api_keys)
+                    .where(live, api_keys.c.role == Role.ADMIN.value)
+                ).scalar_one()
+                if admins <= 1:
+                    return None
+            conn.execute(
+                update(api_keys).where(live, api_keys.c.id == key_id).values(revoked_ms=now_ms())
             )
-        return result.rowcount > 0
+        return True
 
     def server_secret(self, name: str) -> str:
         """A random secret kept in the database, made on first use (every process sees one)."""
