@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from usagekit.cli.common import app, console
-from usagekit.server.settings import Settings
+from usagekit.server.settings import Settings, SettingsError
 
 DbOption = Annotated[
     str,
@@ -24,7 +25,9 @@ DbOption = Annotated[
 def serve(
     db: DbOption = "usagekit.db",
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", envvar="USAGEKIT_PORT")] = 8200,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port.", envvar="USAGEKIT_PORT")
+    ] = 8200,
     body_limit: Annotated[
         int,
         typer.Option(
@@ -38,6 +41,22 @@ def serve(
             envvar="USAGEKIT_RATE_LIMIT",
         ),
     ] = 0.0,
+    rate_burst: Annotated[
+        int,
+        typer.Option(
+            help="Requests a key may send at once before --rate-limit applies; "
+            "0 means twice the rate (at least 1).",
+            envvar="USAGEKIT_RATE_BURST",
+        ),
+    ] = 0,
+    auth_failure_limit: Annotated[
+        float,
+        typer.Option(
+            help="Failed authentications per second allowed per client address, in bursts "
+            "of ten times that (at least 10); beyond, every attempt from it gets 429. 0 is off.",
+            envvar="USAGEKIT_AUTH_FAILURE_LIMIT",
+        ),
+    ] = 1.0,
     sqlite_synchronous: Annotated[
         str,
         typer.Option(
@@ -72,19 +91,21 @@ def serve(
     import uvicorn
 
     from usagekit.server.app import create_app
+    from usagekit.server.ratelimit import create_table_file
 
-    if writer not in ("process", "thread"):
-        raise typer.BadParameter("use process or thread", param_hint="--writer")
-    if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
-        raise typer.BadParameter("use FULL, NORMAL or EXTRA", param_hint="--sqlite-synchronous")
-    settings = Settings(
-        db=db,
-        body_limit=body_limit,
-        rate_limit=rate_limit,
-        bootstrap_key=os.environ.get("USAGEKIT_BOOTSTRAP_KEY") or None,
-        synchronous=sqlite_synchronous.upper(),
-        writer=writer,
-    )
+    try:
+        settings = Settings.from_env(
+            db=db,
+            body_limit=body_limit,
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
+            auth_failure_limit=auth_failure_limit,
+            synchronous=sqlite_synchronous.upper(),
+            writer=writer,
+        )
+    except SettingsError as exc:
+        console.print(f"usagekit serve: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     if workers == 1:
         uvicorn.run(
@@ -92,18 +113,23 @@ def serve(
         )
         return
     # Workers build the app from the environment; the schema, the first key and the
-    # presets are made here first, once, so workers never race to create them.
+    # presets are made here first, once, so workers never race to create them. They
+    # share one table of rate-limit buckets, made here and removed when they are done.
     prepare(settings)
-    os.environ.update(settings.as_env())
-    uvicorn.run(
-        "usagekit.server.app:create_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=log_level,
-        server_header=False,
-    )
+    table = create_table_file()
+    os.environ.update(replace(settings, rate_table=table).as_env())
+    try:
+        uvicorn.run(
+            "usagekit.server.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            server_header=False,
+        )
+    finally:
+        os.unlink(table)
 
 
 def prepare(settings: Settings) -> None:

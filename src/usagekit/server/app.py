@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
 from usagekit.server import dashboard, errors, profiles
+from usagekit.server.body_limit import BodyLimit
 from usagekit.server.context import Context
 from usagekit.server.routes import (
     admin,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             yield
         finally:
             await context.writer.stop()
+            context.buckets.close()
             if own_store:
                 opened.close()
 
@@ -89,4 +91,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(module.router)
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
+    app.add_middleware(BodyLimit, limit=settings.body_limit)
     return app

@@ -1,4 +1,4 @@
-"""Who is calling: Bearer keys, roles, tenant scope and the per-key rate limit."""
+"""Who is calling: Bearer keys, roles, tenant scope and the rate limits (per key, per address)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ def ctx(request: Request) -> Context:
     return context
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn takes it from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 def bearer(header: str | None) -> str | None:
     if not header:
         return None
@@ -62,21 +67,22 @@ def bearer(header: str | None) -> str | None:
     return None
 
 
-async def authorize(context: Context, secret: str | None, need: Can, how: str) -> Principal:
+async def authorize(request: Request, secret: str | None, need: Can, how: str) -> Principal:
     """The caller behind `secret` if it may do `need`; else 401, 403 or 429.
 
     `how` tells a caller without a key how to send one (it differs per profile).
     """
     if not secret:
         raise ApiError(401, f"missing API key: {how}", headers={"WWW-Authenticate": "Bearer"})
-    key = await context.authenticate(secret)
+    context = ctx(request)
+    key = await context.authenticate(secret, client_address(request))
     if key is None:
         raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     return admit(context, key, need)
 
 
-def admit(context: Context, key: ApiKey, need: Can) -> Principal:
-    """A known, live key: 429 over its rate limit, 403 when its role may not do `need`."""
+def throttle(context: Context, key: ApiKey) -> None:
+    """429 when `key` is over its rate limit (one budget across every worker process)."""
     wait = context.limiter.check(key.id)
     if wait > 0:
         raise ApiError(
@@ -85,6 +91,11 @@ def admit(context: Context, key: ApiKey, need: Can) -> Principal:
             "exceeded; retry later",
             headers={"Retry-After": context.retry_after(wait)},
         )
+
+
+def admit(context: Context, key: ApiKey, need: Can) -> Principal:
+    """A known, live key: 429 over its rate limit, 403 when its role may not do `need`."""
+    throttle(context, key)
     principal = Principal(key)
     allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
     if need not in allowed:
@@ -97,6 +108,6 @@ def require(need: Can) -> Callable[[Request], Awaitable[Principal]]:
 
     async def dependency(request: Request) -> Principal:
         token = bearer(request.headers.get("authorization"))
-        return await authorize(ctx(request), token, need, "send 'Authorization: Bearer <key>'")
+        return await authorize(request, token, need, "send 'Authorization: Bearer <key>'")
 
     return dependency

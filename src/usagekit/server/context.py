@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
 from usagekit.core.records import ApiKey
+from usagekit.server.errors import ApiError
+from usagekit.server.ratelimit import BucketTable, RateLimiter
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
 from usagekit.services.ingest import MeterLookup
 from usagekit.services.query import Query
 from usagekit.services.writer import ProcessWriter, ThreadWriter, Writer
 from usagekit.store import Store
-
-
-@dataclass(slots=True)
-class RateLimiter:
-    """Token bucket per key: `rate` requests per second, bursts up to `burst`."""
-
-    rate: float
-    burst: float
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def check(self, key_id: str) -> float:
-        """0 when allowed, else the seconds to wait."""
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        tokens, stamp = self._buckets.get(key_id, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
-        if tokens >= 1:
-            self._buckets[key_id] = (tokens - 1, now)
-            return 0.0
-        self._buckets[key_id] = (tokens, now)
-        return (1 - tokens) / self.rate
 
 
 class Context:
@@ -51,12 +30,40 @@ class Context:
         self.admin = Admin(store)
         self.query = Query(store)
         self.meters = MeterLookup(store)
+        self.buckets = BucketTable(settings.rate_table)
         burst = settings.rate_burst or max(1.0, 2 * settings.rate_limit)
-        self.limiter = RateLimiter(settings.rate_limit, burst)
+        self.limiter = RateLimiter(settings.rate_limit, burst, self.buckets)
+        fail_rate = settings.auth_failure_limit
+        self.failures = RateLimiter(fail_rate, max(10.0, 10 * fail_rate), self.buckets, "failed")
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
 
-    async def authenticate(self, secret: str) -> ApiKey | None:
-        """The live key for a secret; looked up at most every key_cache_seconds."""
+    async def authenticate(self, secret: str, client: str) -> ApiKey | None:
+        """The live key for a secret (looked up at most every key_cache_seconds), or None.
+
+        Each miss spends one of the failure budget of `client` (an address); while
+        it is spent every attempt from there gets 429, so keys cannot be guessed at speed.
+        """
+        wait = self.failures.waiting(client)
+        if wait > 0:
+            raise self.too_many_failures(wait)
+        key = await self._lookup(secret)
+        if key is None:
+            self.failed(client)
+        return key
+
+    def failed(self, client: str) -> None:
+        """Count a failed authentication from `client`."""
+        self.failures.check(client)
+
+    def too_many_failures(self, wait: float) -> ApiError:
+        return ApiError(
+            429,
+            f"too many failed authentications from this address "
+            f"(limit {self.settings.auth_failure_limit:g}/s); retry later",
+            headers={"Retry-After": self.retry_after(wait)},
+        )
+
+    async def _lookup(self, secret: str) -> ApiKey | None:
         digest = hash_key(secret)
         now = time.monotonic()
         hit = self._keys.get(digest)

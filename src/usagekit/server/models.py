@@ -99,6 +99,9 @@ class IngestOut(BaseModel):
     conflicts: int
     rejected: list[Rejection]
     conflicting: list[Rejection]
+    failures_not_kept: int = Field(
+        0, description="rejected or conflicting records past the 1,000 kept as failures"
+    )
 
 
 class EventOut(BaseModel):

@@ -1,9 +1,39 @@
-"""Server settings, from `usagekit serve` options or the environment."""
+"""Server settings, from `usagekit serve` options or the environment, checked when made."""
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+MIN_BODY_LIMIT = 1024  # below this not even a small batch or a key request fits
+MAX_BODY_LIMIT = 1024**3  # bodies are held in memory whole
+KEY_LENGTHS = (16, 512)  # what Admin.create_key and authenticate accept
+
+# Where each setting comes from, for messages: (option, environment variable).
+SOURCES = {
+    "db": ("--db", "USAGEKIT_DB"),
+    "body_limit": ("--body-limit", "USAGEKIT_BODY_LIMIT"),
+    "rate_limit": ("--rate-limit", "USAGEKIT_RATE_LIMIT"),
+    "rate_burst": ("--rate-burst", "USAGEKIT_RATE_BURST"),
+    "auth_failure_limit": ("--auth-failure-limit", "USAGEKIT_AUTH_FAILURE_LIMIT"),
+    "bootstrap_key": ("", "USAGEKIT_BOOTSTRAP_KEY"),
+    "synchronous": ("--sqlite-synchronous", "USAGEKIT_SQLITE_SYNCHRONOUS"),
+    "key_cache_seconds": ("", "USAGEKIT_KEY_CACHE_SECONDS"),
+    "writer": ("--writer", "USAGEKIT_WRITER"),
+    "rate_table": ("", "USAGEKIT_RATE_TABLE"),
+    "secret": ("", "USAGEKIT_SECRET"),
+    "secret_file": ("", "USAGEKIT_SECRET_FILE"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting the server cannot run with; the message names it and says what fits."""
+
+
+def _name(setting: str) -> str:
+    option, env = SOURCES[setting]
+    return f"{option} ({env})" if option else env
 
 
 @dataclass(frozen=True)
@@ -12,34 +42,95 @@ class Settings:
     body_limit: int = 1024 * 1024
     rate_limit: float = 0.0  # requests per second per key; 0 turns it off
     rate_burst: int = 0  # bucket size; 0 means max(1, 2 * rate_limit)
+    # Failed authentications per second per client address; 0 turns it off.
+    auth_failure_limit: float = 1.0
     bootstrap_key: str | None = None
     synchronous: str = "FULL"
     key_cache_seconds: float = 2.0
     writer: str = "process"  # or "thread": all in one process (tests, embedding)
+    rate_table: str | None = None  # a file the workers of one `usagekit serve` share
+    secret: str | None = None  # the server secret itself, else read from secret_file
+    secret_file: str | None = None  # default: next to a SQLite file, else ./usagekit.secret
+
+    def __post_init__(self) -> None:
+        self._check_number("body_limit", MIN_BODY_LIMIT, MAX_BODY_LIMIT)
+        self._check_number("rate_limit", 0, 1e9)
+        self._check_number("rate_burst", 0, 1e9)
+        self._check_number("auth_failure_limit", 0, 1e9)
+        self._check_number("key_cache_seconds", 0, 3600)
+        if self.writer not in ("process", "thread"):
+            raise SettingsError(f"{_name('writer')}: use process or thread, not {self.writer!r}")
+        if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise SettingsError(
+                f"{_name('synchronous')}: use FULL, NORMAL or EXTRA, not {self.synchronous!r}"
+            )
+        if self.bootstrap_key is not None:
+            check_key(self.bootstrap_key, _name("bootstrap_key"))
+        if self.secret is not None and len(self.secret) < 32:
+            raise SettingsError(f"{_name('secret')}: use at least 32 characters")
+
+    def _check_number(self, setting: str, lo: float, hi: float) -> None:
+        value = getattr(self, setting)
+        whole = any(f.name == setting and f.type == "int" for f in fields(self))
+        kind = "a whole number" if whole else "a number"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{_name(setting)}: must be {kind}, not {value!r}")
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise SettingsError(
+                f"{_name(setting)}: must be {kind} from {lo:g} to {hi:g}, not {value!r}"
+            )
 
     def as_env(self) -> dict[str, str]:
         """These settings as the variables from_env reads (for worker processes)."""
         env = {
             "USAGEKIT_DB": self.db,
             "USAGEKIT_BODY_LIMIT": str(self.body_limit),
-            "USAGEKIT_RATE_LIMIT": str(self.rate_limit),
+            "USAGEKIT_RATE_LIMIT": repr(self.rate_limit),
+            "USAGEKIT_RATE_BURST": str(self.rate_burst),
+            "USAGEKIT_AUTH_FAILURE_LIMIT": repr(self.auth_failure_limit),
+            "USAGEKIT_KEY_CACHE_SECONDS": repr(self.key_cache_seconds),
             "USAGEKIT_SQLITE_SYNCHRONOUS": self.synchronous,
             "USAGEKIT_WRITER": self.writer,
         }
-        if self.bootstrap_key:
-            env["USAGEKIT_BOOTSTRAP_KEY"] = self.bootstrap_key
-        return env
+        optional = {
+            "USAGEKIT_BOOTSTRAP_KEY": self.bootstrap_key,
+            "USAGEKIT_RATE_TABLE": self.rate_table,
+            "USAGEKIT_SECRET": self.secret,
+            "USAGEKIT_SECRET_FILE": self.secret_file,
+        }
+        return env | {k: v for k, v in optional.items() if v}
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
-        values: dict[str, object] = {
-            "db": env.get("USAGEKIT_DB", cls.db),
-            "body_limit": int(env.get("USAGEKIT_BODY_LIMIT", cls.body_limit)),
-            "rate_limit": float(env.get("USAGEKIT_RATE_LIMIT", cls.rate_limit)),
-            "bootstrap_key": env.get("USAGEKIT_BOOTSTRAP_KEY") or None,
-            "synchronous": env.get("USAGEKIT_SQLITE_SYNCHRONOUS", cls.synchronous),
-            "writer": env.get("USAGEKIT_WRITER", cls.writer),
-        }
+        """Settings from USAGEKIT_* variables (defaults where unset); SettingsError if bad."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(SOURCES[f.name][1])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(setting: str, kind: object, raw: str) -> object:
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        what = "a whole number" if kind == "int" else "a number"
+        raise SettingsError(f"{_name(setting)}: must be {what}, not {raw!r}") from None
+    return raw
+
+
+def check_key(secret: str, name: str) -> None:
+    """SettingsError unless `secret` can be sent and accepted as an API key."""
+    lo, hi = KEY_LENGTHS
+    if not lo <= len(secret) <= hi:
+        raise SettingsError(
+            f"{name}: an API key must be {lo} to {hi} characters, not {len(secret)}"
+        )
+    if not secret.isascii() or not secret.isprintable() or " " in secret:
+        raise SettingsError(f"{name}: an API key must be printable ASCII without spaces")

@@ -21,6 +21,9 @@ from usagekit.core.wire import decode_events
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
 log = logging.getLogger("usagekit.ingest")
+# Failure rows kept per request (rejected, then conflicting records); the rest are
+# reported in the reply only, so one request cannot flood the failures table.
+MAX_FAILURE_ROWS = 1000
 
 
 class BodyError(ValueError):
@@ -85,6 +88,7 @@ class IngestResult:
     duplicates: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    failures_not_kept: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +97,7 @@ class IngestResult:
             "conflicts": len(self.conflicts),
             "rejected": self.rejected,
             "conflicting": self.conflicts,
+            "failures_not_kept": self.failures_not_kept,
         }
 
 
@@ -177,7 +182,12 @@ def prepare(
         records, broken = parse_body(body, content_type)
         good, rejected, failures = judge(records, broken, channel)
     batch = TenantBatch.of(
-        tenant_id, good, failures, channel, meters=meters(tenant_id, {ev.type for _, ev in good})
+        tenant_id,
+        good,
+        failures,
+        channel,
+        meters=meters(tenant_id, {ev.type for _, ev in good}),
+        failure_cap=MAX_FAILURE_ROWS,
     )
     return IngestJob(batch, rejected)
 
@@ -208,7 +218,7 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | E
             replies.append(outcome)
             continue
         conflicts = [{"index": i, "id": eid, "error": CONFLICT} for i, eid in outcome.conflicts]
-        replies.append(
-            IngestResult(outcome.accepted, outcome.duplicates, conflicts, job.rejected).as_dict()
-        )
+        result = IngestResult(outcome.accepted, outcome.duplicates, conflicts, job.rejected)
+        result.failures_not_kept = outcome.failures_not_kept
+        replies.append(result.as_dict())
     return replies

@@ -55,6 +55,9 @@ class TenantBatch:
     # parsed (rows numbered from 1 as seqs), and the ids of the meters they are for.
     deltas: rollup.Deltas | None = None
     meter_ids: tuple[int, ...] = ()
+    # At most this many failure rows (rejections first, then conflicts) are kept.
+    failure_cap: int | None = None
+    failures_dropped: int = 0  # rejections past the cap: counted, not kept
 
     @classmethod
     def of(
@@ -65,11 +68,13 @@ class TenantBatch:
         channel: str = "events",
         keep_conflicts: bool = True,
         meters: Sequence[Meter] | None = None,
+        failure_cap: int | None = None,
     ) -> TenantBatch:
         """Encode validated events, splitting off in-request repeats of a key.
 
         With `meters` (the tenant's meters of these event types), the rollup
         deltas are computed here too, so the writer need not compute them.
+        With `failure_cap`, failures past it are only counted.
         """
         first: dict[tuple[str, str], int] = {}
         rows: list[EventRow] = []
@@ -84,7 +89,10 @@ class TenantBatch:
                 firsts.append((len(rows), ev))
             else:
                 repeats.append((event_row(index, ev), at))
-        batch = cls(tenant_id, rows, repeats, failures or [], channel, keep_conflicts)
+        failures = failures or []
+        dropped = 0 if failure_cap is None else max(0, len(failures) - failure_cap)
+        batch = cls(tenant_id, rows, repeats, failures[: len(failures) - dropped], channel,
+                    keep_conflicts, failure_cap=failure_cap, failures_dropped=dropped)  # fmt: skip
         if meters is not None:
             batch.deltas = rollup.compute(meters, firsts)
             batch.meter_ids = _ids_for(meters, {row[3] for row in rows})
@@ -96,6 +104,7 @@ class BatchOutcome:
     accepted: int = 0
     duplicates: int = 0
     conflicts: list[tuple[int, str]] = field(default_factory=list)  # (index, id)
+    failures_not_kept: int = 0  # rejected or conflicting records past the batch's failure cap
 
 
 Content = tuple[str, str, int, str]  # (type, subject, time_ms, data JSON): what dedup compares
@@ -142,11 +151,17 @@ class Events(EventReads):
                 first = rows[at]
                 _judge_repeat(outcome, row, kept.get((row[2], row[1]), first[3:]))
             outcome.conflicts.sort()
+            outcome.failures_not_kept = batch.failures_dropped
             if batch.keep_conflicts and outcome.conflicts:
                 by_index = {r[0]: r for r in rows} | {r[0]: r for r, _ in batch.repeats}
+                kept_conflicts = outcome.conflicts
+                if batch.failure_cap is not None:
+                    room = max(0, batch.failure_cap - len(batch.failures))
+                    kept_conflicts = outcome.conflicts[:room]
+                    outcome.failures_not_kept += len(outcome.conflicts) - len(kept_conflicts)
                 fail_rows += [
                     _failure_row(tid, received, batch.channel, CONFLICT, _record(by_index[i]))
-                    for i, _ in outcome.conflicts
+                    for i, _ in kept_conflicts
                 ]
             fail_rows += [
                 _failure_row(tid, received, f.channel, f.error, f.record) for f in batch.failures
@@ -156,7 +171,7 @@ class Events(EventReads):
             tally[0] += outcome.accepted
             tally[1] += outcome.duplicates
             tally[2] += len(outcome.conflicts)
-            tally[3] += len(batch.failures)
+            tally[3] += len(batch.failures) + batch.failures_dropped
         for tid, entries in new_rows.items():
             self._roll_up(conn, tid, entries)
         if fail_rows:

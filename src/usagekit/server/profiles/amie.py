@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from usagekit.core.events import _datetime_ms
 from usagekit.core.records import Role
-from usagekit.server.auth import Can, Principal, admit, ctx
+from usagekit.server.auth import Can, Principal, admit, client_address, ctx
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON
@@ -35,7 +35,7 @@ async def _site(request: Request, need: Can) -> Principal:
     site = request.headers.get("xa-site")
     if not secret:
         raise ApiError(401, "missing XA-API-KEY header: send a usagekit API key")
-    key = await context.authenticate(secret)
+    key = await context.authenticate(secret, client_address(request))
     if key is None:
         raise ApiError(401, "unknown or revoked API key in XA-API-KEY")
     if site != key.tenant_name:

@@ -40,7 +40,7 @@ async def caller(request: Request) -> Principal:
     header = request.headers.get("authorization")
     secret = basic_user(header) or bearer(header)
     how = "use HTTP Basic auth with the API key as the user name"
-    return await authorize(ctx(request), secret, Can.READ, how)
+    return await authorize(request, secret, Can.READ, how)
 
 
 Who = Annotated[Principal, Depends(caller)]

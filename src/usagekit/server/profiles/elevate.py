@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from usagekit.core.records import ApiKey
-from usagekit.server.auth import Can, Principal, admit, bearer, ctx
+from usagekit.server.auth import Can, Principal, admit, bearer, client_address, ctx, throttle
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON, stream_csv
@@ -42,11 +42,18 @@ class Exchange(BaseModel):
 
 @router.post("/exchange-auth-code")
 async def exchange(request: Request, body: Exchange) -> Response:
-    """Trade a key id and key for a bearer JWT with `exp` (what the client caches)."""
-    context = ctx(request)
-    key = await context.authenticate(body.secret)
-    if key is None or key.id != body.client_id:
+    """Trade a key id and key for a bearer JWT with `exp` (what the client caches).
+
+    A failed exchange spends the address's failure budget, a good one the key's rate.
+    """
+    context, client = ctx(request), client_address(request)
+    key = await context.authenticate(body.secret, client)
+    if key is not None and key.id != body.client_id:
+        context.failed(client)
+        key = None
+    if key is None:
         raise ApiError(401, "invalid clientId or secret")
+    throttle(context, key)
     now = int(time.time())
     claims = {"sub": key.id, "tid": key.tenant_id, "iat": now, "exp": now + TOKEN_SECONDS}
     token = jwt.encode(claims, await _signing_key(request), algorithm="HS256")

@@ -33,7 +33,7 @@ async def caller(request: Request) -> Caller:
     """The key from `?apikey=` or `Authorization: Bearer`, if it may read usage."""
     secret = request.query_params.get("apikey") or bearer(request.headers.get("authorization"))
     who = await authorize(
-        ctx(request), secret, Can.READ, "pass ?apikey=<key> or 'Authorization: Bearer <key>'"
+        request, secret, Can.READ, "pass ?apikey=<key> or 'Authorization: Bearer <key>'"
     )
     key = who.key
     return Caller(key.tenant_id, key.subject, key.role is Role.ADMIN, USER_ROLES[key.role.value])

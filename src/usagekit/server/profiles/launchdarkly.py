@@ -41,7 +41,7 @@ def api_key(header: str | None) -> str | None:
 async def caller(request: Request) -> Principal:
     secret = api_key(request.headers.get("authorization"))
     how = "send the API key as the Authorization header value"
-    return await authorize(ctx(request), secret, Can.READ, how)
+    return await authorize(request, secret, Can.READ, how)
 
 
 Who = Annotated[Principal, Depends(caller)]

@@ -10,6 +10,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from usagekit.core.events import format_time
+from usagekit.server.body_limit import too_big
 from usagekit.server.errors import ApiError
 
 T = TypeVar("T")
@@ -19,22 +20,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, or 413 as soon as it is known to be over `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, _too_big(int(declared), limit))
+        raise ApiError(413, too_big(int(declared), limit))
     parts: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, _too_big(size, limit))
+            raise ApiError(413, too_big(size, limit, at_least=True))
         parts.append(chunk)
     return b"".join(parts)
-
-
-def _too_big(size: int, limit: int) -> str:
-    return (
-        f"body of {size} bytes is over the {limit}-byte limit; "
-        "nothing was stored, send smaller batches"
-    )
 
 
 def encode_cursor(*parts: int) -> str:
