@@ -19,6 +19,8 @@ from usagekit.store.schema import metadata
 
 PG_URL = os.environ.get("USAGEKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_KEY = "uk_test_admin_key_0123456789"
+# In-process servers get their server secret here, not from a file in the working directory.
+SERVER_SECRET = "usagekit-test-server-secret-0123456789abcdef"
 
 
 def _pg_available() -> bool:
@@ -106,7 +108,13 @@ def store(db_url: str) -> Iterator[Store]:
 @pytest.fixture(params=["thread"])
 def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
     """In-process tests use the thread writer; the live-server tests run the process writer."""
-    return Settings(db=db_url, bootstrap_key=ADMIN_KEY, key_cache_seconds=0, writer=request.param)
+    return Settings(
+        db=db_url,
+        bootstrap_key=ADMIN_KEY,
+        key_cache_seconds=0,
+        writer=request.param,
+        secret=SERVER_SECRET,
+    )
 
 
 @pytest.fixture

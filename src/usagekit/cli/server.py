@@ -92,6 +92,7 @@ def serve(
 
     from usagekit.server.app import create_app
     from usagekit.server.ratelimit import create_table_file
+    from usagekit.server.secret import server_secret
 
     try:
         settings = Settings.from_env(
@@ -103,6 +104,7 @@ def serve(
             synchronous=sqlite_synchronous.upper(),
             writer=writer,
         )
+        server_secret(settings)  # made (or found unreadable) now, not at the first request
     except SettingsError as exc:
         console.print(f"usagekit serve: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from usagekit.core.records import ApiKey
 from usagekit.server.errors import ApiError
 from usagekit.server.ratelimit import BucketTable, RateLimiter
+from usagekit.server.secret import server_secret
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
 from usagekit.services.ingest import MeterLookup
@@ -36,6 +37,13 @@ class Context:
         fail_rate = settings.auth_failure_limit
         self.failures = RateLimiter(fail_rate, max(10.0, 10 * fail_rate), self.buckets, "failed")
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
+        self._secret: bytes | None = None
+
+    def secret(self) -> bytes:
+        """The server secret (server.secret), read or made on first use."""
+        if self._secret is None:
+            self._secret = server_secret(self.settings)
+        return self._secret
 
     async def authenticate(self, secret: str, client: str) -> ApiKey | None:
         """The live key for a secret (looked up at most every key_cache_seconds), or None.

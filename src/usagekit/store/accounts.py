@@ -128,7 +128,10 @@ class Accounts:
         return True
 
     def server_secret(self, name: str) -> str:
-        """A random secret kept in the database, made on first use (every process sees one)."""
+        """A random value kept in the database, made on first use (every process sees one).
+
+        Not a key by itself: signing keys also need the server secret (server.secret).
+        """
         with self.engine.connect() as conn:
             found = conn.execute(
                 select(server_secrets.c.value).where(server_secrets.c.name == name)

@@ -2,8 +2,10 @@
 
 `earnix-elevate`'s UsageMonitoringService with server="localhost" talks to
 http://localhost:8200, usagekit's default port. clientId is a usagekit key's id,
-secret the key itself; the access token is a JWT (HS256, one hour) signed with a
-secret kept in the database, so every server process on it accepts it.
+secret the key itself; the access token is a JWT (HS256, one hour, `exp` required)
+signed with a per-tenant key derived from the server secret (server.secret) and a
+salt kept in the database: neither alone can sign, and every server process
+sharing both accepts the tokens.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking
+from usagekit.server.secret import derive
 from usagekit.services.errors import InvalidInput
 from usagekit.services.profiles import elevate
 from usagekit.services.query_spec import parse_instant
 from usagekit.store import FAR_FUTURE
 
 TOKEN_SECONDS = 3600
-SECRET_NAME = "elevate-token"
+SALT_NAME = "elevate-token"  # a random value in the database, mixed into each signing key
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "tid"]
 router = APIRouter()
 
 
@@ -56,17 +60,39 @@ async def exchange(request: Request, body: Exchange) -> Response:
     throttle(context, key)
     now = int(time.time())
     claims = {"sub": key.id, "tid": key.tenant_id, "iat": now, "exp": now + TOKEN_SECONDS}
-    token = jwt.encode(claims, await _signing_key(request), algorithm="HS256")
+    token = jwt.encode(claims, await _signing_key(request, key.tenant_id), algorithm="HS256")
     return JSON({"accessToken": token, "expiresIn": TOKEN_SECONDS})
 
 
-async def _signing_key(request: Request) -> str:
+async def _signing_key(request: Request, tenant_id: int) -> bytes:
+    """The tenant's token key: HMAC of the server secret over the database salt and tenant."""
     state = request.app.state
-    found: str | None = getattr(state, "elevate_secret", None)
+    keys: dict[int, bytes] = getattr(state, "elevate_keys", None) or {}
+    found = keys.get(tenant_id)
     if found is None:
-        found = await blocking(ctx(request).store.accounts.server_secret, SECRET_NAME)
-        state.elevate_secret = found
+        context = ctx(request)
+        salt = await blocking(context.store.accounts.server_secret, SALT_NAME)
+        found = derive(context.secret(), "elevate-token", salt, tenant_id)
+        state.elevate_keys = {**keys, tenant_id: found}
     return found
+
+
+async def _claims(request: Request, token: str) -> tuple[str, int]:
+    """(key id, tenant id) of a token signed with its tenant's key and not expired."""
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        tenant_id = unverified.get("tid")
+        if type(tenant_id) is not int or not 0 < tenant_id < 2**63:
+            raise ValueError("tid")
+        claims = jwt.decode(
+            token,
+            await _signing_key(request, tenant_id),
+            algorithms=["HS256"],
+            options={"require": REQUIRED_CLAIMS},
+        )
+        return str(claims["sub"]), tenant_id
+    except (jwt.PyJWTError, AttributeError, TypeError, ValueError):
+        raise ApiError(401, "invalid or expired access token") from None
 
 
 async def caller(request: Request) -> Principal:
@@ -74,11 +100,7 @@ async def caller(request: Request) -> Principal:
     token = bearer(request.headers.get("authorization"))
     if token is None:
         raise ApiError(401, "missing bearer token; POST /exchange-auth-code first")
-    try:
-        claims = jwt.decode(token, await _signing_key(request), algorithms=["HS256"])
-        key_id, tenant_id = str(claims["sub"]), int(claims["tid"])
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
-        raise ApiError(401, "invalid or expired access token") from None
+    key_id, tenant_id = await _claims(request, token)
     context = ctx(request)
     key: ApiKey | None = await blocking(context.store.accounts.key_by_id, tenant_id, key_id)
     if key is None or key.revoked_ms is not None:
