@@ -104,6 +104,7 @@ def serve(
             synchronous=sqlite_synchronous.upper(),
             writer=writer,
         )
+        settings = replace(settings, rate_table=None)  # made below for workers, never inherited
         server_secret(settings)  # made (or found unreadable) now, not at the first request
     except SettingsError as exc:
         console.print(f"usagekit serve: {exc}", markup=False, highlight=False)
