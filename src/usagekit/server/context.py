@@ -51,9 +51,7 @@ class Context:
         Each miss spends one of the failure budget of `client` (an address); while
         it is spent every attempt from there gets 429, so keys cannot be guessed at speed.
         """
-        wait = self.failures.waiting(client)
-        if wait > 0:
-            raise self.too_many_failures(wait)
+        self.refuse_while_failing(client)
         key = await self._lookup(secret)
         if key is None:
             self.failed(client)
@@ -63,13 +61,16 @@ class Context:
         """Count a failed authentication from `client`."""
         self.failures.check(client)
 
-    def too_many_failures(self, wait: float) -> ApiError:
-        return ApiError(
-            429,
-            f"too many failed authentications from this address "
-            f"(limit {self.settings.auth_failure_limit:g}/s); retry later",
-            headers={"Retry-After": self.retry_after(wait)},
-        )
+    def refuse_while_failing(self, client: str) -> None:
+        """429 while `client` has spent its budget of failed authentications."""
+        wait = self.failures.waiting(client)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"too many failed authentications from this address "
+                f"(limit {self.settings.auth_failure_limit:g}/s); retry later",
+                headers={"Retry-After": self.retry_after(wait)},
+            )
 
     async def _lookup(self, secret: str) -> ApiKey | None:
         digest = hash_key(secret)

@@ -65,16 +65,16 @@ async def exchange(request: Request, body: Exchange) -> Response:
 
 
 async def _signing_key(request: Request, tenant_id: int) -> bytes:
-    """The tenant's token key: HMAC of the server secret over the database salt and tenant."""
+    """The tenant's token key: HMAC of the server secret over the database salt and tenant.
+
+    Derived per call (about a microsecond), so tokens naming made-up tenants fill no cache.
+    """
     state = request.app.state
-    keys: dict[int, bytes] = getattr(state, "elevate_keys", None) or {}
-    found = keys.get(tenant_id)
-    if found is None:
-        context = ctx(request)
-        salt = await blocking(context.store.accounts.server_secret, SALT_NAME)
-        found = derive(context.secret(), "elevate-token", salt, tenant_id)
-        state.elevate_keys = {**keys, tenant_id: found}
-    return found
+    salt: str | None = getattr(state, "elevate_salt", None)
+    if salt is None:
+        salt = await blocking(ctx(request).store.accounts.server_secret, SALT_NAME)
+        state.elevate_salt = salt
+    return derive(ctx(request).secret(), "elevate-token", salt, tenant_id)
 
 
 async def _claims(request: Request, token: str) -> tuple[str, int]:
@@ -96,12 +96,20 @@ async def _claims(request: Request, token: str) -> tuple[str, int]:
 
 
 async def caller(request: Request) -> Principal:
-    """The key behind a valid, unexpired token, if it is still live and may read usage."""
+    """The key behind a valid, unexpired token, if it is still live and may read usage.
+
+    A bad token spends the address's failed-authentication budget, as a bad key does.
+    """
     token = bearer(request.headers.get("authorization"))
     if token is None:
         raise ApiError(401, "missing bearer token; POST /exchange-auth-code first")
-    key_id, tenant_id = await _claims(request, token)
-    context = ctx(request)
+    context, client = ctx(request), client_address(request)
+    context.refuse_while_failing(client)
+    try:
+        key_id, tenant_id = await _claims(request, token)
+    except ApiError:
+        context.failed(client)
+        raise
     key: ApiKey | None = await blocking(context.store.accounts.key_by_id, tenant_id, key_id)
     if key is None or key.revoked_ms is not None:
         raise ApiError(401, "the key behind this token was revoked")
