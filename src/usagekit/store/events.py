@@ -217,6 +217,9 @@ class Events(EventReads):
                 total.merge(batch.deltas, seq_offset=base)
             else:
                 recompute += stored
+            # Merged deltas are consumed (shared and shifted): should this transaction fail,
+            # a retry of the batch computes them again from its stored rows.
+            batch.deltas = None
         if recompute:
             metered = {m.event_type for m in meters}
             loads = orjson.loads
