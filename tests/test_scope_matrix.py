@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
+from tests.conftest import new_tenant_key
 from tests.scope_world import (
     BASE,
     NOW,
@@ -33,6 +35,7 @@ from tests.scope_world import (
     World,
     build,
     events_of,
+    iso,
     other_tenant,
     tag,
 )
@@ -410,3 +413,30 @@ def test_no_route_leaks_across_tenants_or_subjects(db_url: str, client: TestClie
                 assert answered or all(probe.expect(k) != 200 for k in world.all_keys()), route
         for scenario in WRITES.values():
             scenario(world)
+
+
+def test_a_bound_key_sends_only_its_subject_in_every_format(client: TestClient) -> None:
+    """Array (fast path), envelope and NDJSON: strangers rejected by index, the rest stored."""
+    secret = new_tenant_key(client, "acme", "ingest", subject=OWN)
+    reader = new_tenant_key(client, "acme", "read", subject=OWN)
+    admin = new_tenant_key(client, "acme", "admin")
+
+    def record(i: int, subject: str) -> dict[str, Any]:
+        return {"id": f"r{i}", "type": "job", "subject": subject, "time": iso(WHEN), "data": {}}
+
+    auth = {"Authorization": f"Bearer {secret}"}
+    array = client.post("/v1/events", json=[record(1, OWN), record(2, OTHER)], headers=auth)
+    envelope = client.post("/v1/events", json={"events": [record(3, OTHER)]}, headers=auth)
+    lines = b"\n".join(orjson.dumps(record(i, s)) for i, s in ((4, OTHER), (5, OWN))) + b"\nx\n"
+    ndjson = client.post(
+        "/v1/events", content=lines, headers={**auth, "Content-Type": "application/x-ndjson"}
+    )
+    got = [(r.json()["accepted"], [x["index"] for x in r.json()["rejected"]])
+           for r in (array, envelope, ndjson)]  # fmt: skip
+    assert got == [(1, [1]), (0, [0]), (1, [0, 2])]
+    listed = client.get("/v1/events", headers={"Authorization": f"Bearer {admin}"}).json()
+    assert sorted(e["id"] for e in listed["data"]) == ["r1", "r5"]
+    # The strangers are the sending key's failures: its subject's reader lists them.
+    failures = client.get("/v1/failures", headers={"Authorization": f"Bearer {reader}"}).json()
+    kept = sorted(f["record"]["id"] for f in failures["data"] if isinstance(f["record"], dict))
+    assert kept == ["r2", "r3", "r4"]
