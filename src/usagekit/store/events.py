@@ -145,11 +145,14 @@ class Events(EventReads):
             if batch.keep_conflicts and outcome.conflicts:
                 by_index = {r[0]: r for r in rows} | {r[0]: r for r, _ in batch.repeats}
                 fail_rows += [
-                    _failure_row(tid, received, batch.channel, CONFLICT, _record(by_index[i]))
+                    _failure_row(
+                        tid, received, batch.channel, CONFLICT, _record(by_index[i]), by_index[i][4]
+                    )
                     for i, _ in outcome.conflicts
                 ]
             fail_rows += [
-                _failure_row(tid, received, f.channel, f.error, f.record) for f in batch.failures
+                _failure_row(tid, received, f.channel, f.error, f.record, f.subject)
+                for f in batch.failures
             ]
             outcomes.append(outcome)
             tally = counts.setdefault(tid, [0, 0, 0, 0])
@@ -330,7 +333,7 @@ def _record(row: EventRow) -> dict[str, Any]:
 
 
 def _failure_row(
-    tenant_id: int, received: int, channel: str, error: str, record: Any
+    tenant_id: int, received: int, channel: str, error: str, record: Any, subject: str | None
 ) -> dict[str, Any]:
     return {
         "tenant_id": tenant_id,
@@ -338,4 +341,5 @@ def _failure_row(
         "channel": channel,
         "error": error,
         "record": orjson.dumps(record).decode(),
+        "subject": subject,
     }
