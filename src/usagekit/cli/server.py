@@ -62,6 +62,23 @@ def serve(
             envvar="USAGEKIT_WORKERS",
         ),
     ] = 1,
+    max_inflight: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Ingest requests in flight per server process (being read, parsed or "
+            "waiting for the writer); more get 503 with Retry-After at once.",
+            envvar="USAGEKIT_MAX_INFLIGHT",
+        ),
+    ] = Settings.max_inflight,
+    max_inflight_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Bytes of ingest bodies in flight per server process; more get 503.",
+            envvar="USAGEKIT_MAX_INFLIGHT_BYTES",
+        ),
+    ] = Settings.max_inflight_bytes,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
@@ -84,6 +101,8 @@ def serve(
         bootstrap_key=os.environ.get("USAGEKIT_BOOTSTRAP_KEY") or None,
         synchronous=sqlite_synchronous.upper(),
         writer=writer,
+        max_inflight=max_inflight,
+        max_inflight_bytes=max_inflight_bytes,
     )
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     if workers == 1:
