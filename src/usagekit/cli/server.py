@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Annotated
 
 import typer
@@ -106,6 +107,7 @@ def serve(
     )
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     if workers == 1:
+        exit_quietly_after_shutdown()
         uvicorn.run(
             create_app(settings), host=host, port=port, log_level=log_level, server_header=False
         )
@@ -123,6 +125,16 @@ def serve(
         log_level=log_level,
         server_header=False,
     )
+
+
+def exit_quietly_after_shutdown() -> None:
+    """Make SIGINT and SIGTERM end `serve` with status 0 once uvicorn has shut down.
+
+    uvicorn catches them to drain requests and stop the app, then raises them again
+    under the handlers it found: with these no-ops that ends in a normal return.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
 
 
 def prepare(settings: Settings) -> None:
