@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy
+from fastapi.testclient import TestClient
 
 from tests.conftest import PG_URL, _pg_available
 from tests.fault_kit import METER, batch, batch_sum, meter_total, per_batch, stored_ids
@@ -26,6 +27,7 @@ from usagekit.services.faults import (
     WriterUnavailable,
     classify,
 )
+from usagekit.services.writer import ProcessWriter
 
 
 def sqlite_full_error(tmp: Path) -> sqlite3.OperationalError:
@@ -125,6 +127,28 @@ def test_a_repeated_fault_is_logged_once_per_interval(
     assert "database_unavailable" in lines[1]
     assert "(499 more since the last report)" in lines[2]
     assert all(r.exc_info is None for r in caplog.records)  # a line, not a traceback
+
+
+def test_writer_faults_answer_503_with_retry_after(client: TestClient) -> None:
+    context = client.app.state.ctx  # type: ignore[attr-defined]
+    context.writer.max_queue = 0  # a full writer queue: every write is refused at once
+    full = client.post("/v1/meters", json=METER)
+    assert full.status_code == 503 and int(full.headers["Retry-After"]) >= 1
+    assert full.json()["error"]["code"] == "overloaded"
+    running = context.writer
+    context.writer = ProcessWriter(context.settings.db, "FULL")  # one that is not running
+    try:
+        down = client.post("/v1/events", json=batch("x", 3))
+    finally:
+        context.writer = running
+        running.max_queue = 64
+    assert down.status_code == 503 and int(down.headers["Retry-After"]) >= 1
+    assert down.json()["error"] == {
+        "code": "unavailable",
+        "message": "the writer process is not running (being restarted)",
+        "param": None,
+    }
+    assert client.post("/v1/events", json=batch("x", 3)).json()["accepted"] == 3
 
 
 @pytest.fixture
