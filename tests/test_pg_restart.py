@@ -3,6 +3,8 @@ sends: 503 with Retry-After meanwhile, `send` never raises, nothing lost or doub
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -14,6 +16,7 @@ import pytest
 from tests.conftest import ADMIN_KEY
 from tests.fault_kit import METER, batch, batch_sum, meter_total, per_batch, private_postgres
 from tests.live import serve
+from tests.test_live_server import writer_pid
 from usagekit import Client
 
 
@@ -84,3 +87,30 @@ def test_send_survives_a_database_restart_with_nothing_lost_or_doubled(tmp_path:
     expected = sum(batch_sum(t, 100) for t in stored if t != "probe")
     assert served_total == expected + (batch_sum("probe", 1) if "probe" in stored else 0)
     assert {t for t in stored if t != "probe"} == sent_set
+
+
+@pytest.mark.slow
+def test_a_writer_killed_while_the_database_is_down_comes_back_with_it(tmp_path: Path) -> None:
+    with private_postgres() as pg, serve(pg.url, tmp_path) as live, live.client() as c:
+        assert c.post("/v1/events", json=batch("before", 10)).status_code == 202
+        pg.stop()
+        os.kill(writer_pid(live.process.pid), signal.SIGKILL)
+        replies = []
+        until = time.monotonic() + 3
+        while time.monotonic() < until:
+            replies.append(c.post("/v1/events", json=batch("down", 10)))
+        pg.start()
+        until = time.monotonic() + 20
+        while c.post("/v1/events", json=batch("after", 10)).status_code != 202:
+            assert time.monotonic() < until, "ingest did not come back"
+            time.sleep(0.2)
+        log = live.log.read_text()
+        with psycopg.connect(pg.url) as conn:
+            ids = [r[0] for r in conn.execute("SELECT event_id FROM events").fetchall()]
+    assert len(replies) > 20
+    assert {r.status_code for r in replies} == {503}
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in replies)
+    assert "Traceback" not in log
+    assert log.count("starting a new one") == 1, log
+    assert log.count("database_unavailable") <= 10, log  # a line per fault, not per request
+    assert per_batch(Counter(ids)) == {"before": 10, "after": 10}
