@@ -44,8 +44,13 @@ class Live:
 
 
 @contextmanager
-def serve(db: str, tmp: Path, *args: str, port: int | None = None) -> Iterator[Live]:
-    """Run the server until the block ends (or it is killed inside it)."""
+def serve(
+    db: str, tmp: Path, *args: str, port: int | None = None, new_session: bool = False
+) -> Iterator[Live]:
+    """Run the server until the block ends (or it is killed inside it).
+
+    `new_session` makes it the leader of its own process group, for signals to the group.
+    """
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
     env = {**os.environ, "USAGEKIT_BOOTSTRAP_KEY": ADMIN_KEY}
@@ -56,6 +61,7 @@ def serve(db: str, tmp: Path, *args: str, port: int | None = None) -> Iterator[L
             stderr=subprocess.STDOUT,
             env=env,
             cwd=tmp,
+            start_new_session=new_session,
         )
     live = Live(f"http://127.0.0.1:{port}", process, log)
     try:

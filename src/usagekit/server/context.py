@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from starlette.concurrency import run_in_threadpool
 
 from usagekit.core.records import ApiKey
+from usagekit.server.admission import Admission
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
 from usagekit.services.ingest import MeterLookup
@@ -43,11 +44,14 @@ class Context:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        # Ingest is bounded by admission; the margin leaves room for other writes.
+        queue = 2 * settings.max_inflight
         self.writer: Writer = (
-            ProcessWriter(settings.db, settings.synchronous)
+            ProcessWriter(settings.db, settings.synchronous, queue)
             if settings.writer == "process"
-            else ThreadWriter(store)
+            else ThreadWriter(store, queue)
         )
+        self.admission = Admission(settings.max_inflight, settings.max_inflight_bytes)
         self.admin = Admin(store)
         self.query = Query(store)
         self.meters = MeterLookup(store)

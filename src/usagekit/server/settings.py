@@ -16,6 +16,10 @@ class Settings:
     synchronous: str = "FULL"
     key_cache_seconds: float = 2.0
     writer: str = "process"  # or "thread": all in one process (tests, embedding)
+    # Admission control: ingest requests (and their body bytes) in flight per server
+    # process, from reading the body until the writer answers; past either, 503.
+    max_inflight: int = 64
+    max_inflight_bytes: int = 16 * 1024 * 1024
 
     def as_env(self) -> dict[str, str]:
         """These settings as the variables from_env reads (for worker processes)."""
@@ -25,6 +29,8 @@ class Settings:
             "USAGEKIT_RATE_LIMIT": str(self.rate_limit),
             "USAGEKIT_SQLITE_SYNCHRONOUS": self.synchronous,
             "USAGEKIT_WRITER": self.writer,
+            "USAGEKIT_MAX_INFLIGHT": str(self.max_inflight),
+            "USAGEKIT_MAX_INFLIGHT_BYTES": str(self.max_inflight_bytes),
         }
         if self.bootstrap_key:
             env["USAGEKIT_BOOTSTRAP_KEY"] = self.bootstrap_key
@@ -40,6 +46,10 @@ class Settings:
             "bootstrap_key": env.get("USAGEKIT_BOOTSTRAP_KEY") or None,
             "synchronous": env.get("USAGEKIT_SQLITE_SYNCHRONOUS", cls.synchronous),
             "writer": env.get("USAGEKIT_WRITER", cls.writer),
+            "max_inflight": int(env.get("USAGEKIT_MAX_INFLIGHT", cls.max_inflight)),
+            "max_inflight_bytes": int(
+                env.get("USAGEKIT_MAX_INFLIGHT_BYTES", cls.max_inflight_bytes)
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure, subject_of
 from usagekit.core.wire import decode_events
 from usagekit.services.caller import Caller
+from usagekit.services.faults import as_fault
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
 log = logging.getLogger("usagekit.ingest")
@@ -216,8 +217,10 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | E
             try:
                 outcomes.extend(store.events.write([batch]))
             except Exception as exc:  # reported to that request alone
-                log.exception("write failed")
-                outcomes.append(exc)
+                fault = as_fault(exc)  # a fault is logged once, not per batch
+                if fault is None:
+                    log.exception("write failed")
+                outcomes.append(fault or exc)
     replies: list[dict[str, Any] | Exception] = []
     for job, outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, Exception):

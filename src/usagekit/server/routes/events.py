@@ -49,20 +49,38 @@ _BODY_DOC = {
     status_code=202,
     response_model=IngestOut,
     openapi_extra=_BODY_DOC,
-    responses={400: {"description": "body is not JSON"}, 413: {"description": "body too large"}},
+    responses={
+        400: {"description": "body is not JSON"},
+        413: {"description": "body too large"},
+        503: {"description": "overloaded or a fault: retry after Retry-After seconds"},
+        507: {"description": "storage full: retry after Retry-After seconds"},
+    },
 )
 async def send_events(
     request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]
 ) -> Response:
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
-    body = await read_body(request, context.settings.body_limit)
-    content_type = request.headers.get("content-type", "")
-    try:
-        job = await blocking(prepare, context.meters, who.caller, body, content_type)
-    except BodyError as exc:
-        raise ApiError(400, str(exc), "body") from None
-    return JSON(await context.writer.ingest(job), 202)
+    limit = context.settings.body_limit
+    with context.admission.admit(declared_size(request, limit)):
+        body = await read_body(request, limit)
+        content_type = request.headers.get("content-type", "")
+        try:
+            job = await blocking(prepare, context.meters, who.caller, body, content_type)
+        except BodyError as exc:
+            raise ApiError(400, str(exc), "body") from None
+        return JSON(await context.writer.ingest(job), 202)
+
+
+def declared_size(request: Request, limit: int) -> int:
+    """The bytes a body will hold as far as admission can tell: its Content-Length, or
+    the body limit when it is not declared (or declared over it: that is a 413 anyway)."""
+    declared = request.headers.get("content-length", "")
+    return (
+        int(declared)
+        if declared.isascii() and declared.isdigit() and int(declared) <= limit
+        else limit
+    )
 
 
 def time_param(value: str | None, param: str) -> int | None:
