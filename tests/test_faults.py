@@ -8,8 +8,10 @@ import pickle
 import sqlite3
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -227,5 +229,51 @@ def test_full_storage_answers_507_then_recovers_with_exact_totals(
         [USAGEKIT, "rebuild", "--db", db], capture_output=True, text=True, check=True
     )
     assert "rebuilt" in rebuilt.stdout + rebuilt.stderr
+    with serve(db, tmp_path) as live, live.client() as c:
+        assert meter_total(c) == expected
+
+
+@pytest.mark.slow
+def test_concurrent_senders_on_a_filling_disk_count_each_acknowledged_event_once(
+    small_tmpfs: Path, tmp_path: Path
+) -> None:
+    """Eight senders share group commits while the disk fills: commits fail part-way and
+    are retried body by body, and the totals still equal the acknowledged events."""
+    db = str(small_tmpfs / "usagekit.db")
+    filler = small_tmpfs / "filler"
+    acked: list[str] = []
+    lock = threading.Lock()
+
+    def sender(live: Any, who: int) -> None:
+        refused = 0
+        with live.client() as c:
+            for n in range(400):
+                tag = f"s{who}x{n}"
+                reply = c.post("/v1/events", json=batch(tag, 100))
+                if reply.status_code == 202:
+                    with lock:
+                        acked.append(tag)
+                    continue
+                assert reply.status_code in (503, 507), reply.text
+                refused += 1
+                if refused == 10:
+                    return
+
+    with serve(db, tmp_path) as live, live.client() as c:
+        assert c.post("/v1/meters", json=METER).status_code == 201
+        fill(filler, leave=1_500_000)
+        threads = [threading.Thread(target=sender, args=(live, i)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        filler.unlink()
+        served_total = meter_total(c)
+    stored = per_batch(stored_ids(db))
+    assert {t for t, n in stored.items() if n} == set(acked)
+    assert set(stored.values()) <= {0, 100}
+    expected = sum(batch_sum(t, 100) for t in acked)
+    assert served_total == expected
+    subprocess.run([USAGEKIT, "rebuild", "--db", db], capture_output=True, check=True)
     with serve(db, tmp_path) as live, live.client() as c:
         assert meter_total(c) == expected
