@@ -107,13 +107,18 @@ def store(db_url: str) -> Iterator[Store]:
 
 @pytest.fixture(params=["thread"])
 def settings(request: pytest.FixtureRequest, db_url: str) -> Settings:
-    """In-process tests use the thread writer; the live-server tests run the process writer."""
+    """In-process tests use the thread writer; the live-server tests run the process writer.
+
+    Every in-process request comes from one address, so the failed-authentication
+    limit is off here (tests/test_rate_limits.py turns it on); live servers keep it.
+    """
     return Settings(
         db=db_url,
         bootstrap_key=ADMIN_KEY,
         key_cache_seconds=0,
         writer=request.param,
         secret=SERVER_SECRET,
+        auth_failure_limit=0.0,
     )
 
 

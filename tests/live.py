@@ -45,10 +45,18 @@ class Live:
 
 @contextmanager
 def serve(
-    db: str, tmp: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+    db: str,
+    tmp: Path,
+    *args: str,
+    port: int | None = None,
+    new_session: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Live]:
-    """Run the server until the block ends (or it is killed inside it); `env` adds to
-    (or overrides) the environment, which has USAGEKIT_BOOTSTRAP_KEY=ADMIN_KEY."""
+    """Run the server until the block ends (or it is killed inside it).
+
+    `new_session` makes it the leader of its own process group, for signals to the group;
+    `env` adds to (or overrides) the environment, which has USAGEKIT_BOOTSTRAP_KEY=ADMIN_KEY.
+    """
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
     env = {**os.environ, "USAGEKIT_BOOTSTRAP_KEY": ADMIN_KEY, **(env or {})}
@@ -59,6 +67,7 @@ def serve(
             stderr=subprocess.STDOUT,
             env=env,
             cwd=tmp,
+            start_new_session=new_session,
         )
     live = Live(f"http://127.0.0.1:{port}", process, log)
     try:

@@ -76,6 +76,18 @@ def test_503_and_dropped_connections_are_retried_for_ingest() -> None:
     assert result.accepted == 1 and not script.steps
 
 
+def test_faults_are_retried_by_default_as_the_server_asks() -> None:
+    script = Script(
+        error(507, "storage is full", **{"Retry-After": "0.1"}),
+        *[error(503, "the database is unavailable", **{"Retry-After": "0.05"})] * 3,
+        error(502, "bad gateway"),
+        reply(202, OK_INGEST),
+    )
+    assert client(script).send([EVENT]).accepted == 1
+    assert not script.steps
+    assert script.times[1] - script.times[0] >= 0.1
+
+
 def test_retries_run_out_into_the_sdks_own_errors() -> None:
     script = Script(*[error(503, "down")] * 3)
     with pytest.raises(ServerError) as down:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import replace
 from typing import Annotated
 
@@ -81,6 +82,23 @@ def serve(
             envvar="USAGEKIT_WORKERS",
         ),
     ] = 1,
+    max_inflight: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Ingest requests in flight per server process (being read, parsed or "
+            "waiting for the writer); more get 503 with Retry-After at once.",
+            envvar="USAGEKIT_MAX_INFLIGHT",
+        ),
+    ] = Settings.max_inflight,
+    max_inflight_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Bytes of ingest bodies in flight per server process; more get 503.",
+            envvar="USAGEKIT_MAX_INFLIGHT_BYTES",
+        ),
+    ] = Settings.max_inflight_bytes,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
@@ -103,6 +121,8 @@ def serve(
             auth_failure_limit=auth_failure_limit,
             synchronous=sqlite_synchronous.upper(),
             writer=writer,
+            max_inflight=max_inflight,
+            max_inflight_bytes=max_inflight_bytes,
         )
         settings = replace(settings, rate_table=None)  # made below for workers, never inherited
         server_secret(settings)  # made (or found unreadable) now, not at the first request
@@ -111,6 +131,7 @@ def serve(
         raise typer.Exit(2) from None
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     if workers == 1:
+        exit_quietly_after_shutdown()
         uvicorn.run(
             create_app(settings), host=host, port=port, log_level=log_level, server_header=False
         )
@@ -133,6 +154,16 @@ def serve(
         )
     finally:
         os.unlink(table)
+
+
+def exit_quietly_after_shutdown() -> None:
+    """Make SIGINT and SIGTERM end `serve` with status 0 once uvicorn has shut down.
+
+    uvicorn catches them to drain requests and stop the app, then raises them again
+    under the handlers it found: with these no-ops that ends in a normal return.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
 
 
 def prepare(settings: Settings) -> None:

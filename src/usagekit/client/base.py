@@ -46,14 +46,16 @@ class Call:
 
 Op = Generator[Call, httpx.Response, T]
 
-_RETRY_STATUS = frozenset({429, 502, 503, 504})
+# Overload, rate limits and faults of the server's parts (a gateway, the database, a full
+# disk): the request may succeed if sent again later.
+_RETRY_STATUS = frozenset({429, 502, 503, 504, 507})
 
 
 @dataclass(slots=True)
 class RetryPolicy:
     """Exponential backoff with jitter; a server's Retry-After is honoured."""
 
-    max_retries: int = 3
+    max_retries: int = 5
     backoff: float = 0.5  # the first delay; doubled on each retry
     max_backoff: float = 30.0
     max_retry_after: float = 120.0  # a longer Retry-After raises RateLimitError at once
@@ -76,7 +78,7 @@ class BaseClient:
         url: str | None = None,
         api_key: str | None = None,
         *,
-        max_retries: int = 3,
+        max_retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_body_bytes: int = DEFAULT_MAX_BYTES,

@@ -58,6 +58,7 @@ class Failure:
     error: str
     record: Any
     channel: str  # where it came in: "events" or a profile name
+    subject: str | None = None  # whose record it is; None: not attributed to a subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +66,10 @@ class NewFailure:
     error: str
     record: Any
     channel: str = "events"
+    subject: str | None = None
+
+
+def subject_of(record: Any, field: str = "subject") -> str | None:
+    """The subject a kept record names in `field`, if it names one that could be stored."""
+    found = record.get(field) if isinstance(record, dict) else None
+    return found if isinstance(found, str) and 0 < len(found) <= 256 else None

@@ -1,4 +1,5 @@
-"""Who is calling: Bearer keys, roles, tenant scope and the rate limits (per key, per address)."""
+"""Who is calling: Bearer keys, roles, the caller's scope and the rate limits (per key,
+per address)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from usagekit.core.records import ApiKey, Role
 from usagekit.server.context import Context
 from usagekit.server.errors import ApiError
 from usagekit.services.admin import DEFAULT_TENANT
+from usagekit.services.caller import Caller
 
 
 class Can(StrEnum):
@@ -32,16 +34,21 @@ GRANTS: dict[Role, frozenset[Can]] = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """An admitted key and the `Caller` (tenant and subject scope) built from it once.
+
+    Routes hand `caller` to the services, which apply the scope themselves.
+    """
+
     key: ApiKey
+    caller: Caller
+
+    @classmethod
+    def of(cls, key: ApiKey) -> Principal:
+        return cls(key, Caller.of(key))
 
     @property
     def tenant_id(self) -> int:
         return self.key.tenant_id
-
-    @property
-    def subject_scope(self) -> str | None:
-        """A subject-bound, non-admin key sees only that subject's usage."""
-        return None if self.key.role is Role.ADMIN else self.key.subject
 
     @property
     def is_superadmin(self) -> bool:
@@ -96,7 +103,7 @@ def throttle(context: Context, key: ApiKey) -> None:
 def admit(context: Context, key: ApiKey, need: Can) -> Principal:
     """A known, live key: 429 over its rate limit, 403 when its role may not do `need`."""
     throttle(context, key)
-    principal = Principal(key)
+    principal = Principal.of(key)
     allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())
     if need not in allowed:
         raise ApiError(403, f"a key with role {key.role.value!r} cannot {need.value}")

@@ -8,6 +8,7 @@ import time
 from starlette.concurrency import run_in_threadpool
 
 from usagekit.core.records import ApiKey
+from usagekit.server.admission import Admission
 from usagekit.server.errors import ApiError
 from usagekit.server.ratelimit import BucketTable, RateLimiter
 from usagekit.server.secret import server_secret
@@ -23,11 +24,14 @@ class Context:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        # Ingest is bounded by admission; the margin leaves room for other writes.
+        queue = 2 * settings.max_inflight
         self.writer: Writer = (
-            ProcessWriter(settings.db, settings.synchronous)
+            ProcessWriter(settings.db, settings.synchronous, queue)
             if settings.writer == "process"
-            else ThreadWriter(store)
+            else ThreadWriter(store, queue)
         )
+        self.admission = Admission(settings.max_inflight, settings.max_inflight_bytes)
         self.admin = Admin(store)
         self.query = Query(store)
         self.meters = MeterLookup(store)

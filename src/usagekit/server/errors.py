@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from usagekit.server.responses import JSON
 from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
-from usagekit.services.writer import WriterUnavailable
+from usagekit.services.faults import (
+    DatabaseUnavailable,
+    Overloaded,
+    StorageFull,
+    Unavailable,
+    WriterUnavailable,
+    as_fault,
+)
 
 log = logging.getLogger("usagekit.server")
 
 STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, WriterUnavailable: 503}
+STATUS |= {DatabaseUnavailable: 503, Overloaded: 503, StorageFull: 507}
+# Raised by the parts under a read (the database, the disk): classified by services.faults.
+PART_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error, OSError)
 CODES = {
     400: "invalid_request",
     401: "unauthorized",
@@ -30,6 +43,7 @@ CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
+    507: "storage_full",
 }
 
 
@@ -86,8 +100,21 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> Response:
-        status = STATUS.get(type(exc), 400)
-        return respond(request, ApiError(status, exc.message, exc.param, exc.code))
+        status = STATUS.get(type(exc), 503 if isinstance(exc, Unavailable) else 400)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+        return respond(request, ApiError(status, exc.message, exc.param, exc.code, headers))
+
+    async def _part(request: Request, exc: Exception) -> Response:
+        # Handled here rather than as a bare Exception (which Starlette re-raises after
+        # answering: a traceback per request and a closed connection).
+        fault = as_fault(exc)
+        if fault is not None:
+            return await _service(request, fault)
+        log.error("unhandled error", exc_info=exc)
+        return respond(request, ApiError(500, "internal error; the server log has the details"))
+
+    for kind in PART_ERRORS:
+        app.add_exception_handler(kind, _part)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -21,6 +21,8 @@ SOURCES = {
     "synchronous": ("--sqlite-synchronous", "USAGEKIT_SQLITE_SYNCHRONOUS"),
     "key_cache_seconds": ("", "USAGEKIT_KEY_CACHE_SECONDS"),
     "writer": ("--writer", "USAGEKIT_WRITER"),
+    "max_inflight": ("--max-inflight", "USAGEKIT_MAX_INFLIGHT"),
+    "max_inflight_bytes": ("--max-inflight-bytes", "USAGEKIT_MAX_INFLIGHT_BYTES"),
     "rate_table": ("", "USAGEKIT_RATE_TABLE"),
     "secret": ("", "USAGEKIT_SECRET"),
     "secret_file": ("", "USAGEKIT_SECRET_FILE"),
@@ -48,6 +50,10 @@ class Settings:
     synchronous: str = "FULL"
     key_cache_seconds: float = 2.0
     writer: str = "process"  # or "thread": all in one process (tests, embedding)
+    # Admission control: ingest requests (and their body bytes) in flight per server
+    # process, from reading the body until the writer answers; past either, 503.
+    max_inflight: int = 64
+    max_inflight_bytes: int = 16 * 1024 * 1024
     rate_table: str | None = None  # a file the workers of one `usagekit serve` share
     secret: str | None = None  # the server secret itself, else read from secret_file
     secret_file: str | None = None  # default: next to a SQLite file, else ./usagekit.secret
@@ -58,6 +64,8 @@ class Settings:
         self._check_number("rate_burst", 0, 1e9)
         self._check_number("auth_failure_limit", 0, 1e9)
         self._check_number("key_cache_seconds", 0, 3600)
+        self._check_number("max_inflight", 1, 1e6)
+        self._check_number("max_inflight_bytes", 1, 1024**4)
         if self.writer not in ("process", "thread"):
             raise SettingsError(f"{_name('writer')}: use process or thread, not {self.writer!r}")
         if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
@@ -91,6 +99,8 @@ class Settings:
             "USAGEKIT_KEY_CACHE_SECONDS": repr(self.key_cache_seconds),
             "USAGEKIT_SQLITE_SYNCHRONOUS": self.synchronous,
             "USAGEKIT_WRITER": self.writer,
+            "USAGEKIT_MAX_INFLIGHT": str(self.max_inflight),
+            "USAGEKIT_MAX_INFLIGHT_BYTES": str(self.max_inflight_bytes),
         }
         optional = {
             "USAGEKIT_BOOTSTRAP_KEY": self.bootstrap_key,

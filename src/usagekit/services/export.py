@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from itertools import chain
 
 from usagekit.core.events import format_time, format_times
+from usagekit.services.caller import Caller
 from usagekit.store import Store
 
 HEADER = "id,source,type,subject,time,data,voided_at\n"
@@ -22,20 +23,19 @@ def _cell(text: str) -> str:
 
 def events_csv(
     store: Store,
-    tenant_id: int,
+    caller: Caller,
     lo: int | None = None,
     hi: int | None = None,
     type_: str | None = None,
-    subject: str | None = None,
 ) -> Iterator[bytes]:
-    """RFC 4180 CSV, one chunk per database page; `data` is the event's JSON.
+    """RFC 4180 CSV of the caller's events (its subject's, if confined), a chunk per page.
 
     Works a page at a time, column-wise: one check decides whether any id,
     source, type or subject of the page needs quoting (they almost never do),
     and times are formatted in a batch.
     """
     yield HEADER.encode()
-    for page in store.events.export_pages(tenant_id, lo, hi, type_, subject):
+    for page in store.events.export_pages(caller.tenant_id, lo, hi, type_, caller.subject):
         eids, sources, types, subjects, times, datas, voided, _ = zip(*page, strict=True)
         if _ANY_SPECIAL.search("\x00".join(chain(eids, sources, types, subjects))):
             heads = [

@@ -16,8 +16,10 @@ import orjson
 
 from usagekit.core.events import CONFLICT, Event, InvalidRecord, parse_record
 from usagekit.core.meters import Meter
-from usagekit.core.records import NewFailure
+from usagekit.core.records import NewFailure, subject_of
 from usagekit.core.wire import decode_events
+from usagekit.services.caller import Caller
+from usagekit.services.faults import as_fault
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
 log = logging.getLogger("usagekit.ingest")
@@ -102,9 +104,16 @@ class IngestResult:
 
 
 def judge(
-    records: list[Any], broken: list[tuple[int, str, str]] | None = None, channel: str = "events"
+    records: list[Any],
+    broken: list[tuple[int, str, str]] | None = None,
+    channel: str = "events",
+    scope: str | None = None,
 ) -> tuple[list[tuple[int, Event]], list[dict[str, Any]], list[NewFailure]]:
-    """Validate each record on its own: (good with indexes, rejections, failures to keep)."""
+    """Validate each record on its own: (good with indexes, rejections, failures to keep).
+
+    With `scope` (a subject-bound key), a record of another subject is rejected,
+    and every failure is kept as the scope's; otherwise as the subject it names.
+    """
     bad_lines = {i: (raw, err) for i, raw, err in broken or ()}
     good: list[tuple[int, Event]] = []
     rejected: list[dict[str, Any]] = []
@@ -113,10 +122,13 @@ def judge(
         if record is _BROKEN:
             raw, error = bad_lines[index]
             rejected.append({"index": index, "id": None, "error": error})
-            failures.append(NewFailure(error, raw, channel))
+            failures.append(NewFailure(error, raw, channel, scope))
             continue
         try:
-            good.append((index, parse_record(record)))
+            event = parse_record(record)
+            if scope is not None and event.subject != scope:
+                raise InvalidRecord(f"subject: this key may only send events of {scope!r}")
+            good.append((index, event))
         except InvalidRecord as exc:
             rid = record.get("id") if isinstance(record, dict) else None
             rejected.append(
@@ -126,7 +138,7 @@ def judge(
                     "error": str(exc),
                 }
             )
-            failures.append(NewFailure(str(exc), record, channel))
+            failures.append(NewFailure(str(exc), record, channel, scope or subject_of(record)))
     return good, rejected, failures
 
 
@@ -164,23 +176,28 @@ class MeterLookup:
 
 
 def prepare(
-    meters: MeterLookup, tenant_id: int, body: bytes, content_type: str, channel: str = "events"
+    meters: MeterLookup, caller: Caller, body: bytes, content_type: str, channel: str = "events"
 ) -> IngestJob:
     """Parse and judge a body, and compute its rollups, in the server process.
 
     The writer process then mostly stores: parsing, validation and aggregation
     run next to it on the other core instead of in its way (the writer computes
     rollups itself only for bodies with duplicates, or when meters changed in
-    between). BodyError if the body is not JSON.
+    between). A subject-bound caller's records of other subjects are rejected.
+    BodyError if the body is not JSON.
     """
+    scope = caller.subject
     fast = None if _is_ndjson(content_type) else decode_events(body)
+    if fast is not None and scope is not None and any(ev.subject != scope for ev in fast):
+        fast = None  # judged one by one below, so each stranger is rejected with its index
     rejected: list[dict[str, Any]] = []
     failures: list[NewFailure] = []
     if fast is not None:
         good = list(enumerate(fast))
     else:
         records, broken = parse_body(body, content_type)
-        good, rejected, failures = judge(records, broken, channel)
+        good, rejected, failures = judge(records, broken, channel, scope)
+    tenant_id = caller.tenant_id
     batch = TenantBatch.of(
         tenant_id,
         good,
@@ -210,8 +227,10 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | E
             try:
                 outcomes.extend(store.events.write([batch]))
             except Exception as exc:  # reported to that request alone
-                log.exception("write failed")
-                outcomes.append(exc)
+                fault = as_fault(exc)  # a fault is logged once, not per batch
+                if fault is None:
+                    log.exception("write failed")
+                outcomes.append(fault or exc)
     replies: list[dict[str, Any] | Exception] = []
     for job, outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, Exception):

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from usagekit.core.windows import HOUR
+from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import parse_instant
 from usagekit.store import Store
@@ -28,9 +29,13 @@ def hour_range(start: str | None, end: str | None) -> tuple[int, int]:
     return lo, hi
 
 
-def ingestion(store: Store, tenant_id: int, lo: int, hi: int) -> dict[str, Any]:
-    """Totals over [lo, hi) and one row per hour (zeros where nothing arrived)."""
-    found = {h.hour_ms: h for h in store.ingest_stats.hours(tenant_id, lo, hi)}
+def ingestion(store: Store, caller: Caller, lo: int, hi: int) -> dict[str, Any]:
+    """Totals over [lo, hi) and one row per hour (zeros where nothing arrived).
+
+    The counters are per tenant, not per subject: a confined caller gets 403.
+    """
+    caller.whole_tenant("ingestion counts")
+    found = {h.hour_ms: h for h in store.ingest_stats.hours(caller.tenant_id, lo, hi)}
     hours = []
     for start in range(lo, hi, HOUR):
         h = found.get(start)

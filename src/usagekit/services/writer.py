@@ -16,6 +16,7 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import signal
 import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from usagekit.services.errors import ServiceError
+from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
 from usagekit.services.ingest import BodyError, IngestJob, commit_group
 from usagekit.services.writes import WRITES
 from usagekit.store import Store
@@ -31,10 +33,7 @@ log = logging.getLogger("usagekit.writer")
 Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
 Outcome = tuple[bool, Any]  # (ok, value or exception)
 MAX_GROUP = 64
-
-
-class WriterUnavailable(ServiceError):
-    code = "unavailable"
+__all__ = ["ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
 
 
 def execute(store: Store, messages: list[Message]) -> list[Outcome]:
@@ -48,24 +47,46 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
                 j += 1
             try:
                 replies = commit_group(store, [m[1] for m in messages[i:j]])
-                out += [(not isinstance(r, Exception), r) for r in replies]
+                out += [(True, r) if isinstance(r, dict) else (False, _failure(r)) for r in replies]
             except Exception as exc:
-                log.exception("ingest failed")
-                out += [(False, exc)] * (j - i)
+                out += [(False, _failure(exc, "ingest failed"))] * (j - i)
             i = j
             continue
         name, args = messages[i][1]
         try:
             out.append((True, WRITES[name](store, *args)))
         except Exception as exc:
-            if not isinstance(exc, ServiceError | BodyError):
-                log.exception("write %s failed", name)
-            out.append((False, exc))
+            out.append((False, _failure(exc, f"write {name} failed")))
         i += 1
     return out
 
 
+def _failure(exc: Exception, what: str | None = None) -> Exception:
+    """What a failed write answers: its service error, its fault (logged once), or itself.
+
+    An exception that is neither is a bug: its traceback is logged (when `what` names it).
+    """
+    if isinstance(exc, ServiceError | BodyError):
+        return exc
+    fault = as_fault(exc)
+    if fault is not None:
+        return fault
+    if what is not None:
+        log.error(what, exc_info=exc)
+    return exc
+
+
 class Writer(ABC):
+    """Serialises writes; at most `max_queue` wait at once, past that Overloaded (503)."""
+
+    max_queue: int = 1024
+
+    def _check_room(self, waiting: int) -> None:
+        if waiting >= self.max_queue:
+            raise Overloaded(
+                f"the writer has {self.max_queue} writes waiting, its limit; retry shortly"
+            )
+
     async def ingest(self, job: IngestJob) -> dict[str, Any]:
         """Store one prepared request body; its reply once committed."""
         result: dict[str, Any] = await self._submit(("ingest", job))
@@ -88,8 +109,9 @@ class Writer(ABC):
 class ThreadWriter(Writer):
     """The writer on one thread of this process."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, max_queue: int = Writer.max_queue) -> None:
         self.store = store
+        self.max_queue = max_queue
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer")
         self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Any]]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -106,6 +128,7 @@ class ThreadWriter(Writer):
 
     async def _submit(self, message: Message) -> Any:
         assert self._queue is not None, "writer not started"
+        self._check_room(self._queue.qsize())
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._queue.put((message, future))
         return await future
@@ -130,7 +153,13 @@ class ThreadWriter(Writer):
 
 
 def _child(conn: Connection, db: str, synchronous: str) -> None:
-    """The writer process: receive, group, execute, reply; exit when the parent goes."""
+    """The writer process: receive, group, execute, reply; exit when the parent goes.
+
+    It ignores SIGINT and SIGTERM, which a terminal or a supervisor sends to the whole
+    process group: the server drains its requests first, then stops it by closing the pipe.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     store = Store.open(db, create=False, synchronous=synchronous)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
@@ -167,9 +196,10 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
 class ProcessWriter(Writer):
     """The writer in a child process, reached over a pipe."""
 
-    def __init__(self, db: str, synchronous: str) -> None:
+    def __init__(self, db: str, synchronous: str, max_queue: int = Writer.max_queue) -> None:
         self.db = db
         self.synchronous = synchronous
+        self.max_queue = max_queue
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[int, asyncio.Future[Any]]] = {}  # rid -> (child, future)
         self._generation = 0
@@ -231,7 +261,8 @@ class ProcessWriter(Writer):
                     self._spawn()
         conn = self._conn
         if conn is None or self._process is None or not self._process.is_alive():
-            raise WriterUnavailable("the writer process is not running; see the server log")
+            raise WriterUnavailable("the writer process is not running (being restarted)")
+        self._check_room(len(self._pending))
         rid = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (self._generation, future)
@@ -241,9 +272,7 @@ class ProcessWriter(Writer):
             )
         except (OSError, ValueError):
             self._pending.pop(rid, None)
-            raise WriterUnavailable(
-                "the writer process is not running; see the server log"
-            ) from None
+            raise WriterUnavailable("the writer process is not running (being restarted)") from None
         return await future
 
     def _read(self, conn: Connection, generation: int) -> None:
@@ -274,4 +303,6 @@ class ProcessWriter(Writer):
             if gen == generation:
                 del self._pending[rid]
                 if not future.done():
-                    future.set_exception(WriterUnavailable("the writer process stopped"))
+                    future.set_exception(
+                        WriterUnavailable("the writer process stopped before answering")
+                    )

@@ -14,6 +14,7 @@ from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
+from usagekit.services.caller import Caller
 from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.services.profiles import amie
@@ -34,8 +35,9 @@ def delete_meter(store: Store, meter: Meter) -> None:
     store.delete_meter(meter)
 
 
-def void(store: Store, tenant_id: int, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
-    return store.events.void(tenant_id, source, ids)
+def void(store: Store, caller: Caller, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    caller.whole_tenant("voiding events")
+    return store.events.void(caller.tenant_id, source, ids)
 
 
 def create_tenant(store: Store, name: str) -> Tenant:
@@ -54,18 +56,23 @@ def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
     return Admin(store).revoke_key(tenant_id, key_id)
 
 
-def clear_failure(store: Store, tenant_id: int, failure_id: int) -> None:
-    if not store.failures.delete(tenant_id, [failure_id]):
+def clear_failure(store: Store, caller: Caller, failure_id: int) -> None:
+    """Drop one failure of the caller's (another subject's is not found)."""
+    if not store.failures.delete(caller.tenant_id, [failure_id], caller.subject):
         raise NotFound(f"no failure {failure_id}", "failure_id")
 
 
-def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, Any]:
-    """Submit a kept record again; stored (or already there) clears the failure."""
-    failure = store.failures.get(tenant_id, failure_id)
+def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, Any]:
+    """Submit a kept record of the caller's again; stored (or already there) clears it.
+
+    A confined caller's record naming another subject stays a failure, as at ingest.
+    """
+    tenant_id = caller.tenant_id
+    failure = store.failures.get(tenant_id, failure_id, caller.subject)
     if failure is None:
         raise NotFound(f"no failure {failure_id}", "failure_id")
     if amie.handles(failure.channel):
-        return amie.retry_failure(store, tenant_id, failure)
+        return amie.retry_failure(store, caller, failure)
     result: dict[str, Any] = {
         "accepted": 0,
         "duplicates": 0,
@@ -75,6 +82,8 @@ def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, An
     }
     try:
         event = parse_record(failure.record)
+        if not caller.owns(event.subject):
+            raise InvalidRecord(f"subject: this key may only send events of {caller.subject!r}")
     except InvalidRecord as exc:
         result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
         return {"cleared": False, "result": result}
@@ -89,7 +98,7 @@ def retry_failure(store: Store, tenant_id: int, failure_id: int) -> dict[str, An
             {"index": 0, "id": event.id, "error": "id still stored with different content"}
         ]
         return {"cleared": False, "result": result}
-    store.failures.delete(tenant_id, [failure_id])
+    store.failures.delete(tenant_id, [failure_id], caller.subject)
     return {"cleared": True, "result": result}
 
 

@@ -160,11 +160,14 @@ class Events(EventReads):
                     kept_conflicts = outcome.conflicts[:room]
                     outcome.failures_not_kept += len(outcome.conflicts) - len(kept_conflicts)
                 fail_rows += [
-                    _failure_row(tid, received, batch.channel, CONFLICT, _record(by_index[i]))
+                    _failure_row(
+                        tid, received, batch.channel, CONFLICT, _record(by_index[i]), by_index[i][4]
+                    )
                     for i, _ in kept_conflicts
                 ]
             fail_rows += [
-                _failure_row(tid, received, f.channel, f.error, f.record) for f in batch.failures
+                _failure_row(tid, received, f.channel, f.error, f.record, f.subject)
+                for f in batch.failures
             ]
             outcomes.append(outcome)
             tally = counts.setdefault(tid, [0, 0, 0, 0])
@@ -232,6 +235,9 @@ class Events(EventReads):
                 total.merge(batch.deltas, seq_offset=base)
             else:
                 recompute += stored
+            # Merged deltas are consumed (shared and shifted): should this transaction fail,
+            # a retry of the batch computes them again from its stored rows.
+            batch.deltas = None
         if recompute:
             metered = {m.event_type for m in meters}
             loads = orjson.loads
@@ -342,7 +348,7 @@ def _record(row: EventRow) -> dict[str, Any]:
 
 
 def _failure_row(
-    tenant_id: int, received: int, channel: str, error: str, record: Any
+    tenant_id: int, received: int, channel: str, error: str, record: Any, subject: str | None
 ) -> dict[str, Any]:
     return {
         "tenant_id": tenant_id,
@@ -350,4 +356,5 @@ def _failure_row(
         "channel": channel,
         "error": error,
         "record": orjson.dumps(record).decode(),
+        "subject": subject,
     }

@@ -18,17 +18,19 @@ from sqlalchemy import Engine, delete, insert, select, update
 from usagekit.core.records import Failure
 from usagekit.store.event_reads import PAGE
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
+from usagekit.store.failures import failure_of, owned
 from usagekit.store.schema import events, failures
 from usagekit.store.util import chunks, now_ms
 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A record that failed processing: its key, why, and the record verbatim."""
+    """A record that failed processing: its key, why, the record verbatim, and whose it is."""
 
     ref: str
     error: str
     record: Any
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +47,17 @@ class Processing:
         self.events = events_
 
     def write(
-        self, batch: TenantBatch, refs: dict[int, str], channel: str, pending: Sequence[Pending]
+        self,
+        batch: TenantBatch,
+        refs: dict[int, str],
+        channel: str,
+        pending: Sequence[Pending],
+        subject: str | None = None,
     ) -> Written:
         """Store the batch's events and keep `pending` (keyed) in `channel`, in one transaction.
 
         `refs` maps each event's index to its key: stored or duplicate events
-        settle a processing failure kept under that key.
+        settle a processing failure kept under that key (only `subject`'s, if given).
         """
         f = failures.c
         tenant_id = batch.tenant_id
@@ -64,14 +71,14 @@ class Processing:
                 for part in chunks(done, 500):
                     settled += conn.execute(
                         delete(failures).where(
-                            f.tenant_id == tenant_id, f.channel == channel, f.ref.in_(part)
+                            *owned(tenant_id, subject), f.channel == channel, f.ref.in_(part)
                         )
                     ).rowcount
                 kept: dict[str, int] = {}
                 for part in chunks([p.ref for p in pending], 500):
                     rows = conn.execute(
                         select(f.ref, f.id).where(
-                            f.tenant_id == tenant_id, f.channel == channel, f.ref.in_(part)
+                            *owned(tenant_id, subject), f.channel == channel, f.ref.in_(part)
                         )
                     )
                     kept.update((str(r), int(i)) for r, i in rows)
@@ -83,12 +90,12 @@ class Processing:
                         conn.execute(
                             update(failures)
                             .where(f.id == kept[p.ref])
-                            .values(error=p.error, record=text)
+                            .values(error=p.error, record=text, subject=p.subject)
                         )
                     else:
                         fresh[p.ref] = {"tenant_id": tenant_id, "received_ms": stamp,
                                         "channel": channel, "error": p.error, "record": text,
-                                        "ref": p.ref}  # fmt: skip
+                                        "ref": p.ref, "subject": p.subject}  # fmt: skip
                 if fresh:
                     conn.execute(insert(failures), list(fresh.values()))
         except BaseException:
@@ -97,51 +104,56 @@ class Processing:
         return Written(outcome, len(fresh), len(pending) - len(fresh), settled)
 
     def listed(
-        self, tenant_id: int, channel: str, ids: Sequence[int] | None = None
+        self,
+        tenant_id: int,
+        channel: str,
+        ids: Sequence[int] | None = None,
+        subject: str | None = None,
     ) -> list[Failure]:
-        """Failures of a channel (all, or those of `ids`), oldest first."""
+        """Failures of a channel (all, or those of `ids`; of one subject if given), oldest first."""
         f = failures.c
-        query = select(failures).where(f.tenant_id == tenant_id, f.channel == channel)
+        query = select(failures).where(*owned(tenant_id, subject), f.channel == channel)
         if ids is not None:
             query = query.where(f.id.in_(list(ids)))
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(f.id)).all()
-        return [
-            Failure(r.id, r.tenant_id, r.received_ms, r.error, orjson.loads(r.record), r.channel)
-            for r in rows
-        ]
+        return [failure_of(r) for r in rows]
 
-    def received(self, tenant_id: int, channel: str, lo: int, hi: int) -> list[Failure]:
+    def received(
+        self, tenant_id: int, channel: str, lo: int, hi: int, subject: str | None = None
+    ) -> list[Failure]:
         """Failures of a channel kept in [lo, hi) (received time), oldest first."""
         f = failures.c
         query = select(failures).where(
-            f.tenant_id == tenant_id,
+            *owned(tenant_id, subject),
             f.channel == channel,
             f.received_ms >= lo,
             f.received_ms < hi,
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(f.id)).all()
-        return [
-            Failure(r.id, r.tenant_id, r.received_ms, r.error, orjson.loads(r.record), r.channel)
-            for r in rows
-        ]
+        return [failure_of(r) for r in rows]
 
-    def clear(self, tenant_id: int, channel: str, ids: Sequence[int]) -> list[int]:
-        """Delete failures of a channel by id; returns the ids that were there."""
+    def clear(
+        self, tenant_id: int, channel: str, ids: Sequence[int], subject: str | None = None
+    ) -> list[int]:
+        """Delete failures of a channel (of one subject if given) by id; the ids that were there."""
         f = failures.c
         found: list[int] = []
         with self.events.writer.begin() as conn:
             for part in chunks(list(dict.fromkeys(ids)), 500):
-                where = (f.tenant_id == tenant_id, f.channel == channel, f.id.in_(part))
+                where = (*owned(tenant_id, subject), f.channel == channel, f.id.in_(part))
                 found += conn.execute(select(f.id).where(*where)).scalars()
                 conn.execute(delete(failures).where(*where))
         return sorted(found)
 
     def loaded(
-        self, tenant_id: int, types: Sequence[str], lo: int, hi: int
+        self, tenant_id: int, types: Sequence[str], lo: int, hi: int, subject: str | None = None
     ) -> Iterator[list[tuple[str, str, str]]]:
-        """(source, type, data JSON) of live events of `types` received in [lo, hi), in pages."""
+        """(source, type, data JSON) of live events of `types` received in [lo, hi), in pages.
+
+        Only `subject`'s events, if given.
+        """
         e = events.c
         after = 0
         while True:
@@ -158,6 +170,8 @@ class Processing:
                 .order_by(e.seq)
                 .limit(PAGE)
             )
+            if subject is not None:
+                query = query.where(e.subject == subject)
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
             yield [(src, typ, data) for _, src, typ, data in rows]

@@ -161,8 +161,12 @@ failures = Table(
     Column("record", Text, nullable=False),
     # A profile's processing failures carry the record's key, so a re-send is counted once.
     Column("ref", String(520)),
+    # Whose record it is (the subject it names, or the subject-bound key that sent it):
+    # a subject-bound key sees and fixes only its subject's failures. Null: nobody's.
+    Column("subject", String(256)),
     Index("ix_failures_tenant", "tenant_id", "id"),
     Index("ix_failures_ref", "tenant_id", "channel", "ref"),
+    Index("ix_failures_subject", "tenant_id", "subject", "id"),
 )
 
 # Per tenant, the known projects, resources and users (AMIE semantics): where a tenant

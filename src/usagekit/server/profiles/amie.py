@@ -70,14 +70,14 @@ async def send(request: Request, who: Sender) -> Response:
     """One usage message: good records stored once, failures in the reply or kept."""
     context = ctx(request)
     body = await read_body(request, BODY_LIMIT)
-    reply = await context.writer.call("amie_send", who.tenant_id, body)
+    reply = await context.writer.call("amie_send", who.caller, body)
     return JSON(reply)
 
 
 @router.get("/usage/failed")
 async def failed(request: Request, who: Reader) -> Response:
     """Records that failed processing, each with its FailedRecordID."""
-    got = await blocking(amie_reports.failed, ctx(request).store, who.tenant_id)
+    got = await blocking(amie_reports.failed, ctx(request).store, who.caller)
     return JSON(got)
 
 
@@ -92,7 +92,7 @@ async def clear(request: Request, ids: str, who: Fixer) -> Response:
         ) from None
     if not wanted:
         raise ApiError(400, "no FailedRecordID given")
-    reply = await ctx(request).writer.call("amie_clear", who.tenant_id, wanted)
+    reply = await ctx(request).writer.call("amie_clear", who.caller, wanted)
     return JSON(reply)
 
 
@@ -125,7 +125,7 @@ async def status(
 ) -> Response:
     """Per resource: records loaded and failed in [FromTime, ToTime) of processing time."""
     lo, hi = _window(start, end)
-    got = await blocking(amie_reports.status, ctx(request).store, who.tenant_id, lo, hi)
+    got = await blocking(amie_reports.status, ctx(request).store, who.caller, lo, hi)
     return JSON(got)
 
 
@@ -136,7 +136,7 @@ async def summary(
     """Net charges per project and resource by usage type (usagekit's; upstream has none)."""
     lo, hi = _window(start, end)
     context = ctx(request)
-    got = await blocking(amie_reports.summary, context.store, context.query, who.tenant_id, lo, hi)
+    got = await blocking(amie_reports.summary, context.store, context.query, who.caller, lo, hi)
     return JSON(got)
 
 

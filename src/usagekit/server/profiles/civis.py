@@ -62,7 +62,7 @@ async def list_llm(
 ) -> Response:
     lo, hi = civis.date_range(start_date, end_date)
     store = ctx(request).store
-    return JSON(await blocking(civis.list_llm, store, who.tenant_id, org_id, lo, hi))
+    return JSON(await blocking(civis.list_llm, store, who.caller, org_id, lo, hi))
 
 
 @router.get("/usage/llm/organization/{org_id}/summary")
@@ -76,15 +76,13 @@ async def org_summary(
     lo, hi = civis.date_range(start_date, end_date)
     context = ctx(request)
     return JSON(
-        await blocking(
-            civis.org_summary, context.store, context.query, who.tenant_id, org_id, lo, hi
-        )
+        await blocking(civis.org_summary, context.store, context.query, who.caller, org_id, lo, hi)
     )
 
 
 @router.get("/usage/llm/{stat_id}")
 async def get_llm(request: Request, who: Who, stat_id: int) -> Response:
-    return JSON(await blocking(civis.get_llm, ctx(request).store, who.tenant_id, stat_id))
+    return JSON(await blocking(civis.get_llm, ctx(request).store, who.caller, stat_id))
 
 
 @router.get("/usage/matching")
@@ -98,7 +96,7 @@ async def list_matching(
 ) -> Response:
     lo, hi = civis.date_range(start_date, end_date, defaults=False)
     store = ctx(request).store
-    return JSON(await blocking(civis.list_matching, store, who.tenant_id, org_id, task, lo, hi))
+    return JSON(await blocking(civis.list_matching, store, who.caller, org_id, task, lo, hi))
 
 
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",

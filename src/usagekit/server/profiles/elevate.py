@@ -150,7 +150,7 @@ async def usage_summary(request: Request, who: Who, what: What) -> Response:
         elevate.total,
         context.store,
         context.query,
-        who.tenant_id,
+        who.caller,
         what.metric_type,
         what.lo,
         what.hi,
@@ -161,8 +161,7 @@ async def usage_summary(request: Request, who: Who, what: What) -> Response:
 @router.get("/api/umon/v1/usage-metrics/download")
 async def download(request: Request, who: Who, what: What) -> Response:
     """Every job event carrying the metric, as CSV streamed a database page at a time."""
-    store, tenant = ctx(request).store, who.key.tenant_name
-    rows = elevate.job_rows_csv(store, who.tenant_id, tenant, what.metric_type, what.lo, what.hi)
+    rows = elevate.job_rows_csv(ctx(request).store, who.caller, what.metric_type, what.lo, what.hi)
     return stream_csv(rows, f"usage-{what.metric_type.lower()}.csv")
 
 

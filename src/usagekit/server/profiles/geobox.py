@@ -14,16 +14,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from usagekit.core.profiles.geobox import USER_ROLES
-from usagekit.core.records import Role
 from usagekit.server.auth import Can, authorize, bearer, ctx
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking
+from usagekit.services.caller import Caller
 from usagekit.services.profiles import geobox
 from usagekit.services.profiles import geobox_keys as keys
-from usagekit.services.profiles.geobox import Caller
 
 PREFIX = "/api/v1/"
 router = APIRouter(prefix="/api/v1")
@@ -35,8 +33,7 @@ async def caller(request: Request) -> Caller:
     who = await authorize(
         request, secret, Can.READ, "pass ?apikey=<key> or 'Authorization: Bearer <key>'"
     )
-    key = who.key
-    return Caller(key.tenant_id, key.subject, key.role is Role.ADMIN, USER_ROLES[key.role.value])
+    return who.caller
 
 
 Who = Annotated[Caller, Depends(caller)]
@@ -57,7 +54,7 @@ async def list_apikeys(request: Request, who: Who) -> Response:
     """The user's API keys (admin: another user's with user_id, or all when unbound)."""
     store = ctx(request).store
     wanted = _arg(request, "user_id")
-    if wanted or who.subject is not None or not who.admin:
+    if wanted or who.key_subject is not None or not who.admin:
         subject: str | None = await blocking(geobox.target_user, store, who, wanted)
     else:
         subject = None
@@ -72,7 +69,7 @@ async def list_apikeys(request: Request, who: Who) -> Response:
 
 @router.get("/apikeys/{key_id}/")
 async def get_apikey(request: Request, who: Who, key_id: str) -> Response:
-    subject = None if who.admin else who.subject
+    subject = None if who.admin else who.key_subject
     if subject is None and not who.admin:
         raise ApiError(404, f"API key {key_id[:40]!r} not found", "key_id")
     return JSON(await blocking(keys.get_key, ctx(request).store, who.tenant_id, subject, key_id))
@@ -119,7 +116,7 @@ async def update_usage(request: Request, who: Who) -> Response:
         if payload.get("user_id") is not None:
             wanted = str(payload["user_id"])
     subject = await blocking(geobox.target_user, context.store, who, wanted)
-    await context.writer.call("geobox_recompute_user", who.tenant_id, subject)
+    await context.writer.call("geobox_recompute_user", who, subject)
     return JSON(await blocking(geobox.summary, context.store, context.query, who, subject))
 
 

@@ -58,12 +58,11 @@ def handler(ep: Endpoint) -> Callable[[Request, Principal], Awaitable[Response]]
             launchdarkly.usage,
             context.store,
             context.query,
-            who.tenant_id,
+            who.caller,
             ep,
             request.path_params,
             request.query_params.multi_items(),
             href,
-            who.subject_scope,
         )
         return JSON(body)
 

@@ -14,6 +14,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
+from usagekit.services import events
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import BodyError, prepare
 from usagekit.services.query_spec import parse_instant
@@ -48,20 +49,38 @@ _BODY_DOC = {
     status_code=202,
     response_model=IngestOut,
     openapi_extra=_BODY_DOC,
-    responses={400: {"description": "body is not JSON"}, 413: {"description": "body too large"}},
+    responses={
+        400: {"description": "body is not JSON"},
+        413: {"description": "body too large"},
+        503: {"description": "overloaded or a fault: retry after Retry-After seconds"},
+        507: {"description": "storage full: retry after Retry-After seconds"},
+    },
 )
 async def send_events(
     request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]
 ) -> Response:
     """Store events exactly once; each record is judged on its own. Replies after commit."""
     context = ctx(request)
-    body = await read_body(request, context.settings.body_limit)
-    content_type = request.headers.get("content-type", "")
-    try:
-        job = await blocking(prepare, context.meters, who.tenant_id, body, content_type)
-    except BodyError as exc:
-        raise ApiError(400, str(exc), "body") from None
-    return JSON(await context.writer.ingest(job), 202)
+    limit = context.settings.body_limit
+    with context.admission.admit(declared_size(request, limit)):
+        body = await read_body(request, limit)
+        content_type = request.headers.get("content-type", "")
+        try:
+            job = await blocking(prepare, context.meters, who.caller, body, content_type)
+        except BodyError as exc:
+            raise ApiError(400, str(exc), "body") from None
+        return JSON(await context.writer.ingest(job), 202)
+
+
+def declared_size(request: Request, limit: int) -> int:
+    """The bytes a body will hold as far as admission can tell: its Content-Length, or
+    the body limit when it is not declared (or declared over it: that is a 413 anyway)."""
+    declared = request.headers.get("content-length", "")
+    return (
+        int(declared)
+        if declared.isascii() and declared.isdigit() and int(declared) <= limit
+        else limit
+    )
 
 
 def time_param(value: str | None, param: str) -> int | None:
@@ -94,15 +113,11 @@ async def list_events(
     cursor: str | None = None,
 ) -> Response:
     """Stored events, newest first, voided ones included and marked."""
-    scope = who.subject_scope
-    if scope is not None:
-        if subject not in (None, scope):
-            raise ApiError(403, "this key may only read its own subject's events", "subject")
-        subject = scope
     after = decode_cursor(cursor, 2) if cursor else None
     rows = await blocking(
-        ctx(request).store.events.page,
-        who.tenant_id,
+        events.page,
+        ctx(request).store,
+        who.caller,
         lo=time_param(from_, "from"),
         hi=time_param(to, "to"),
         type_=type,
@@ -126,12 +141,7 @@ async def export_events(
 ) -> Response:
     """Every event in the range as CSV, streamed page by page (flat memory)."""
     chunks = events_csv(
-        ctx(request).store,
-        who.tenant_id,
-        time_param(from_, "from"),
-        time_param(to, "to"),
-        type,
-        who.subject_scope,
+        ctx(request).store, who.caller, time_param(from_, "from"), time_param(to, "to"), type
     )
     return stream_csv(chunks, "events.csv")
 
@@ -142,5 +152,5 @@ async def void_events(
 ) -> Response:
     """Remove events from every aggregate; they stay listed as voided."""
     context = ctx(request)
-    voided, missing = await context.writer.call("void", who.tenant_id, body.source, body.ids)
+    voided, missing = await context.writer.call("void", who.caller, body.source, body.ids)
     return JSON({"voided": voided, "not_found": missing})

@@ -13,6 +13,7 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import FailurePage, RetryOut
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor
+from usagekit.services import failures
 
 router = APIRouter(prefix="/v1/failures", tags=["failures"])
 
@@ -38,8 +39,9 @@ async def list_failures(
     """Failures, newest first, each with the record verbatim and its error."""
     after = decode_cursor(cursor, 1)[0] if cursor else None
     rows = await blocking(
-        ctx(request).store.failures.page,
-        who.tenant_id,
+        failures.page,
+        ctx(request).store,
+        who.caller,
         after_id=after,
         limit=limit + 1,
         channel=channel,
@@ -58,7 +60,7 @@ async def list_failures(
 async def clear_failure(
     request: Request, failure_id: int, who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))]
 ) -> Response:
-    await ctx(request).writer.call("clear_failure", who.tenant_id, failure_id)
+    await ctx(request).writer.call("clear_failure", who.caller, failure_id)
     return Response(status_code=204)
 
 
@@ -70,4 +72,4 @@ async def retry_failure(
 
     Stored (or already there): the failure is cleared. Still bad: it stays, untouched.
     """
-    return JSON(await ctx(request).writer.call("retry_failure", who.tenant_id, failure_id))
+    return JSON(await ctx(request).writer.call("retry_failure", who.caller, failure_id))

@@ -18,6 +18,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import blocking
+from usagekit.services import usage
 from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
 
@@ -110,15 +111,6 @@ def filters_of(request: Request) -> dict[str, list[str]]:
     return out
 
 
-def scoped_subjects(who: Principal, subjects: list[str] | None) -> list[str] | None:
-    scope = who.subject_scope
-    if scope is None:
-        return subjects or None
-    if subjects and set(subjects) != {scope}:
-        raise ApiError(403, "this key may only read its own subject's usage", "subject")
-    return [scope]
-
-
 @router.get(
     "/v1/meters/{slug}/query",
     response_model=QueryOut,
@@ -140,15 +132,16 @@ async def query_meter(
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
     context = ctx(request)
     filters = filters_of(request)
-    subjects = scoped_subjects(who, subject)
+    caller = who.caller
+    subjects = caller.narrow(subject)
 
     def run() -> tuple[QuerySpec, list[Point]]:
         # One worker-thread hop for lookup and query: each hop costs on every request.
-        meter = find_meter(context.store, who.tenant_id, slug)
+        meter = find_meter(context.store, caller.tenant_id, slug)
         spec = build_spec(
             meter, from_, to, granularity, tz, aggregation_type, group_by or [], filters, subjects
         )
-        return spec, context.query.series(meter, spec)
+        return spec, usage.series(context.query, caller, meter, spec)
 
     spec, points = await blocking(run)
     stamp = stamper(spec.tz)
@@ -189,8 +182,9 @@ async def usage_summary(
 ) -> Response:
     """One total per meter (and group) over [from, to); idle profile presets are left out."""
     context = ctx(request)
-    meters = await blocking(context.store.meters.for_tenant, who.tenant_id)
-    subjects = scoped_subjects(who, subject)
+    caller = who.caller
+    meters = await blocking(context.store.meters.for_tenant, caller.tenant_id)
+    subjects = caller.narrow(subject)
     start, end = resolve_range(from_, to)
     data: list[dict[str, Any]] = []
     for meter in meters:
@@ -198,7 +192,7 @@ async def usage_summary(
         spec = build_spec(
             meter, str(start), str(end), "day", "UTC", "incremental", wanted, None, subjects
         )
-        totals = await blocking(context.query.total, meter, spec)
+        totals = await blocking(usage.totals, context.query, caller, meter, spec)
         if profile_of(meter.slug) and not any(totals.values()):
             continue  # a seed profile's preset shows once it has usage
         for group, value in sorted(totals.items(), key=lambda kv: [str(v) for v in kv[0]]):

@@ -66,7 +66,7 @@ async def entries(request: Request, who: Admin) -> Response:
 @router.post("/retry", response_model=RetryOut)
 async def retry(request: Request, who: Admin) -> Response:
     """Process every AMIE record that failed processing again, against today's registry."""
-    return JSON(await ctx(request).writer.call("amie_retry", who.tenant_id, None))
+    return JSON(await ctx(request).writer.call("amie_retry", who.caller, None))
 
 
 @router.post("/{kind}", response_model=AddedOut)

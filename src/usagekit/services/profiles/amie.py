@@ -26,7 +26,8 @@ from usagekit.core.profiles.amie import (
     unknown_error,
     usage_type,
 )
-from usagekit.core.records import Failure, NewFailure
+from usagekit.core.records import Failure, NewFailure, subject_of
+from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.store import Store, TenantBatch
 from usagekit.store.processing import Pending, Written
@@ -61,19 +62,26 @@ class Processed:
 
 def process(
     store: Store,
-    tenant_id: int,
+    caller: Caller,
     kind: str,
     records: list[Any],
     *,
     keep_invalid: bool = True,
     keep_conflicts: bool = True,
 ) -> Processed:
-    """Judge, check against the registry and store one message's records."""
+    """Judge, check against the registry and store one message's records.
+
+    A subject-bound caller's records of another user (Username) fail validation.
+    """
+    tenant_id, scope = caller.tenant_id, caller.subject
     good: list[tuple[int, Event]] = []
     invalid: list[tuple[int, str]] = []
     for index, record in enumerate(records):
         try:
-            good.append((index, translate(kind, record)))
+            event = translate(kind, record)
+            if not caller.owns(event.subject):
+                raise InvalidRecord(f"Username: this key may only send records of {scope!r}")
+            good.append((index, event))
         except InvalidRecord as exc:
             invalid.append((index, str(exc)))
     wanted: dict[str, set[str]] = {k: set() for k in REGISTRY_KINDS}
@@ -87,16 +95,26 @@ def process(
     for index, ev in good:
         missing = [(k, n) for k, n in names_in(ev).items() if k in kinds and n not in known[k]]
         if missing:
-            pending.append(Pending(ref(ev), unknown_error(missing), kept(kind, records[index])))
+            record = kept(kind, records[index])
+            pending.append(Pending(ref(ev), unknown_error(missing), record, ev.subject))
             failed.append(index)
         else:
             ok.append((index, ev))
-    rejects = [NewFailure(e, kept(kind, records[i]), INVALID_CHANNEL) for i, e in invalid]
+    rejects = [
+        NewFailure(e, kept(kind, records[i]), INVALID_CHANNEL, scope or owner(records[i]))
+        for i, e in invalid
+    ]
     batch = TenantBatch.of(
         tenant_id, ok, rejects if keep_invalid else [], CONFLICT_CHANNEL, keep_conflicts
     )
-    written = store.processing.write(batch, {i: ref(ev) for i, ev in ok}, CHANNEL, pending)
+    refs = {i: ref(ev) for i, ev in ok}
+    written = store.processing.write(batch, refs, CHANNEL, pending, scope)
     return Processed(written, invalid, failed)
+
+
+def owner(record: Any) -> str | None:
+    """The user (subject) an AMIE record names, if any."""
+    return subject_of(record, "Username")
 
 
 def kept(kind: str, record: Any) -> Any:
@@ -118,10 +136,10 @@ def echo(kind: str, record: Any, error: str) -> dict[str, Any]:
     return out
 
 
-def send(store: Store, tenant_id: int, body: bytes) -> dict[str, Any]:
+def send(store: Store, caller: Caller, body: bytes) -> dict[str, Any]:
     """POST usage/: the AMIE reply for one usage message."""
     kind, records = parse_message(body)
-    done = process(store, tenant_id, kind, records)
+    done = process(store, caller, kind, records)
     outcome = done.written.outcome
     failed_validation = [echo(kind, records[i], e) for i, e in done.invalid]
     failed_validation += [echo(kind, records[i], CONFLICT) for i, _ in outcome.conflicts]
@@ -140,9 +158,9 @@ def send(store: Store, tenant_id: int, body: bytes) -> dict[str, Any]:
     }
 
 
-def clear(store: Store, tenant_id: int, ids: list[int]) -> dict[str, Any]:
-    """DELETE usage/failed/{ids}: drop processing failures you have dealt with."""
-    cleared = store.processing.clear(tenant_id, CHANNEL, ids)
+def clear(store: Store, caller: Caller, ids: list[int]) -> dict[str, Any]:
+    """DELETE usage/failed/{ids}: drop processing failures you have dealt with (yours only)."""
+    cleared = store.processing.clear(caller.tenant_id, CHANNEL, ids, caller.subject)
     missing = sorted(set(ids) - set(cleared))
     if not cleared and missing:
         raise NotFound(f"no failed records with FailedRecordID {', '.join(map(str, missing))}")
@@ -150,21 +168,21 @@ def clear(store: Store, tenant_id: int, ids: list[int]) -> dict[str, Any]:
             "NotFound": missing}  # fmt: skip
 
 
-def retry(store: Store, tenant_id: int, ids: list[int] | None = None) -> dict[str, Any]:
+def retry(store: Store, caller: Caller, ids: list[int] | None = None) -> dict[str, Any]:
     """Process failed records again against today's registry (all, or those of `ids`).
 
     Records whose names are now registered are stored (a re-sent copy already
     stored counts as done) and leave the failure list; the rest stay, with their
     error brought up to date.
     """
-    pending = store.processing.listed(tenant_id, CHANNEL, ids)
+    pending = store.processing.listed(caller.tenant_id, CHANNEL, ids, caller.subject)
     loaded = 0
     for failure in pending:
-        loaded += _retry_one(store, tenant_id, failure)
+        loaded += _retry_one(store, caller, failure)
     return {"retried": len(pending), "loaded": loaded, "still_failed": len(pending) - loaded}
 
 
-def _retry_one(store: Store, tenant_id: int, failure: Failure) -> int:
+def _retry_one(store: Store, caller: Caller, failure: Failure) -> int:
     record = failure.record
     if not isinstance(record, dict):
         return 0
@@ -172,7 +190,7 @@ def _retry_one(store: Store, tenant_id: int, failure: Failure) -> int:
         kind = usage_type(record.get("UsageType"))
     except InvalidRecord:
         return 0
-    done = process(store, tenant_id, kind, [record], keep_invalid=False, keep_conflicts=False)
+    done = process(store, caller, kind, [record], keep_invalid=False, keep_conflicts=False)
     outcome = done.written.outcome
     return 1 if outcome.accepted + outcome.duplicates == 1 else 0
 
@@ -182,7 +200,7 @@ def handles(channel: str) -> bool:
     return channel in (CHANNEL, INVALID_CHANNEL)
 
 
-def retry_failure(store: Store, tenant_id: int, failure: Failure) -> dict[str, Any]:
+def retry_failure(store: Store, caller: Caller, failure: Failure) -> dict[str, Any]:
     """POST /v1/failures/{id}/retry for an AMIE failure, in the native reply shape."""
     result: dict[str, Any] = {"accepted": 0, "duplicates": 0, "conflicts": 0, "rejected": [],
                               "conflicting": []}  # fmt: skip
@@ -192,7 +210,7 @@ def retry_failure(store: Store, tenant_id: int, failure: Failure) -> dict[str, A
     except InvalidRecord as exc:
         result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
         return {"cleared": False, "result": result}
-    done = process(store, tenant_id, kind, [record], keep_invalid=False, keep_conflicts=False)
+    done = process(store, caller, kind, [record], keep_invalid=False, keep_conflicts=False)
     outcome = done.written.outcome
     result.update(accepted=outcome.accepted, duplicates=outcome.duplicates,
                   conflicts=len(outcome.conflicts))  # fmt: skip
@@ -200,14 +218,15 @@ def retry_failure(store: Store, tenant_id: int, failure: Failure) -> dict[str, A
     rid = rid if isinstance(rid, str | int) else None
     result["rejected"] = [{"index": 0, "id": rid, "error": e} for _, e in done.invalid]
     if done.failed:
-        current = store.processing.listed(tenant_id, CHANNEL, [failure.id])
+        current = store.processing.listed(caller.tenant_id, CHANNEL, [failure.id])
         error = current[0].error if current else "failed processing"
         result["rejected"] = [{"index": 0, "id": rid, "error": error}]
     if outcome.conflicts:
         result["conflicting"] = [{"index": 0, "id": rid, "error": CONFLICT}]
     cleared = outcome.accepted + outcome.duplicates == 1
     if failure.channel == INVALID_CHANNEL and (cleared or done.failed):
-        store.failures.delete(tenant_id, [failure.id])  # now valid: stored, or kept as pending
+        # Now valid: stored, or kept as pending.
+        store.failures.delete(caller.tenant_id, [failure.id])
         cleared = True
     return {"cleared": cleared, "result": result}
 

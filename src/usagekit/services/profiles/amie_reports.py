@@ -15,16 +15,17 @@ from usagekit.core.profiles.amie import (
     SOURCE_PREFIX,
     USAGE_TYPES,
 )
+from usagekit.services.caller import Caller
 from usagekit.services.query import Query
 from usagekit.services.usage import meter_totals
 from usagekit.store import Store
 
 
-def failed(store: Store, tenant_id: int) -> dict[str, Any]:
-    """GET usage/failed: every record that failed processing, with its FailedRecordID."""
+def failed(store: Store, caller: Caller) -> dict[str, Any]:
+    """GET usage/failed: every record of the caller's that failed processing, with its id."""
     rows = [
         {**f.record, "FailedRecordID": f.id, "Error": f.error}
-        for f in store.processing.listed(tenant_id, CHANNEL)
+        for f in store.processing.listed(caller.tenant_id, CHANNEL, subject=caller.subject)
         if isinstance(f.record, dict)
     ]
     return {"ValidationFailedRecords": rows}
@@ -38,7 +39,7 @@ def _resource(status: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return found
 
 
-def status(store: Store, tenant_id: int, lo: int, hi: int) -> list[dict[str, Any]]:
+def status(store: Store, caller: Caller, lo: int, hi: int) -> list[dict[str, Any]]:
     """GET usage/status: per Resource, records loaded and failed in [lo, hi) (received time).
 
     TotalCharge is the net of the loaded records' charges (credits and refunds
@@ -47,7 +48,8 @@ def status(store: Store, tenant_id: int, lo: int, hi: int) -> list[dict[str, Any
     out: dict[str, dict[str, Any]] = {}
     charges: dict[str, int] = {}
     types = list(EVENT_TYPES.values())
-    for page in store.processing.loaded(tenant_id, types, lo, hi):
+    tenant_id, scope = caller.tenant_id, caller.subject
+    for page in store.processing.loaded(tenant_id, types, lo, hi, scope):
         for source, _type, data in page:
             name = source.removeprefix(SOURCE_PREFIX)
             row = _resource(out, name)
@@ -57,7 +59,7 @@ def status(store: Store, tenant_id: int, lo: int, hi: int) -> list[dict[str, Any
             except (NotANumber, AttributeError):
                 nanos = 0
             charges[name] = charges.get(name, 0) + nanos
-    for failure in store.processing.received(tenant_id, CHANNEL, lo, hi):
+    for failure in store.processing.received(tenant_id, CHANNEL, lo, hi, scope):
         record = failure.record if isinstance(failure.record, dict) else {}
         row = _resource(out, str(record.get("Resource")))
         row["FailedJobCount"] += 1
@@ -72,7 +74,7 @@ def status(store: Store, tenant_id: int, lo: int, hi: int) -> list[dict[str, Any
     return [out[name] for name in sorted(out)]
 
 
-def summary(store: Store, query: Query, tenant_id: int, lo: int, hi: int) -> list[dict[str, Any]]:
+def summary(store: Store, query: Query, caller: Caller, lo: int, hi: int) -> list[dict[str, Any]]:
     """Net charges per project and resource, by usage type, from the amie.* preset meters.
 
     Over event time [lo, hi) (EndTime, CollectionTime or StartTime of the records).
@@ -81,7 +83,7 @@ def summary(store: Store, query: Query, tenant_id: int, lo: int, hi: int) -> lis
     nanos: dict[tuple[str, str], int] = {}
     for kind in USAGE_TYPES:
         totals = meter_totals(
-            store, query, tenant_id, METER_OF[kind], lo, hi, group_by=("project", "resource")
+            store, query, caller, METER_OF[kind], lo, hi, group_by=("project", "resource")
         )
         for (project, resource), value in totals.items():
             if value is None:

@@ -16,6 +16,7 @@ from usagekit.core.profiles.civis import (
     wire_record,
 )
 from usagekit.core.windows import DAY
+from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.query import Query
 from usagekit.services.usage import meter_total
@@ -56,41 +57,45 @@ def _org_matches(data: dict[str, Any], org_id: int | None) -> bool:
 
 
 def list_llm(
-    store: Store, tenant_id: int, org_id: int | None, lo: int, hi: int
+    store: Store, caller: Caller, org_id: int | None, lo: int, hi: int
 ) -> list[dict[str, Any]]:
-    """Every live llm_run event in [lo, hi), oldest first, as Civis usage statistics."""
+    """Every live llm_run event of the caller's in [lo, hi), oldest first, as Civis statistics."""
+    subjects = caller.narrow(None)
     return [
         {"id": seq, **wire_record(LLM_FIELDS, ev.data, format_time(ev.time_ms))}
-        for seq, ev in store.events.raw(None, tenant_id, LLM_EVENT, lo, hi)
+        for seq, ev in store.events.raw(None, caller.tenant_id, LLM_EVENT, lo, hi, subjects)
         if _org_matches(ev.data, org_id)
     ]
 
 
-def get_llm(store: Store, tenant_id: int, stat_id: int) -> dict[str, Any]:
-    found = store.events.by_seq(tenant_id, stat_id, LLM_EVENT)
-    if found is None:
+def get_llm(store: Store, caller: Caller, stat_id: int) -> dict[str, Any]:
+    """One LLM run by id; another subject's is not found for a subject-bound key."""
+    found = store.events.by_seq(caller.tenant_id, stat_id, LLM_EVENT)
+    if found is None or not caller.owns(found.subject):
         raise NotFound(f"no LLM usage statistic {stat_id}", "id")
     return {"id": found.seq, **wire_record(LLM_FIELDS, found.data, format_time(found.time_ms))}
 
 
 def org_summary(
-    store: Store, query: Query, tenant_id: int, org_id: int, lo: int, hi: int
+    store: Store, query: Query, caller: Caller, org_id: int, lo: int, hi: int
 ) -> dict[str, Any]:
-    """Credits of one organisation over [lo, hi), from the civis.llm_credits preset."""
+    """Credits of one organisation over [lo, hi) (the caller's subject's only, if bound)."""
     credits = meter_total(
-        store, query, tenant_id, CREDITS, lo, hi, filters={"organization": [str(org_id)]}
+        store, query, caller, CREDITS, lo, hi, filters={"organization": [str(org_id)]}
     )
     return {"credits": float(credits), "organizationId": org_id}
 
 
 def list_matching(
-    store: Store, tenant_id: int, org_id: int | None, task: str | None, lo: int, hi: int
+    store: Store, caller: Caller, org_id: int | None, task: str | None, lo: int, hi: int
 ) -> list[dict[str, Any]]:
     """Live matching_run events in [lo, hi), optionally of one organisation and task."""
     if task is not None and task not in TASKS:
         raise InvalidInput(f"task: {task!r} is not one of {', '.join(TASKS)}", "task")
     return [
         wire_record(MATCHING_FIELDS, ev.data, format_time(ev.time_ms))
-        for _, ev in store.events.raw(None, tenant_id, MATCHING_EVENT, lo, hi)
+        for _, ev in store.events.raw(
+            None, caller.tenant_id, MATCHING_EVENT, lo, hi, caller.narrow(None)
+        )
         if _org_matches(ev.data, org_id) and (task is None or ev.data.get("task") == task)
     ]

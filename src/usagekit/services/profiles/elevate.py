@@ -11,6 +11,7 @@ import orjson
 from usagekit.core.events import format_time
 from usagekit.core.numbers import NotANumber, to_nanos
 from usagekit.core.profiles.elevate import EVENT_TYPE, METRICS
+from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query import Query
 from usagekit.services.usage import meter_total
@@ -29,10 +30,10 @@ def metric(metric_type: str | None) -> tuple[str, str]:
     return found
 
 
-def total(store: Store, query: Query, tenant_id: int, metric_type: str, lo: int, hi: int) -> int:
-    """The metric's total over [lo, hi); Elevate's totalValue is an integer."""
+def total(store: Store, query: Query, caller: Caller, metric_type: str, lo: int, hi: int) -> int:
+    """The metric's total over [lo, hi) in the caller's scope; totalValue is an integer."""
     slug, _ = metric(metric_type)
-    return round(meter_total(store, query, tenant_id, slug, lo, hi))
+    return round(meter_total(store, query, caller, slug, lo, hi))
 
 
 def _counted(value: object) -> bool:
@@ -47,14 +48,15 @@ def _counted(value: object) -> bool:
 
 
 def job_rows_csv(
-    store: Store, tenant_id: int, tenant_name: str, metric_type: str, lo: int, hi: int
+    store: Store, caller: Caller, metric_type: str, lo: int, hi: int
 ) -> Iterator[bytes]:
-    """One CSV row per live job event that carries the metric, a database page at a time."""
+    """One CSV row per live job event of the caller's carrying the metric, a page at a time."""
+    tenant_name = caller.tenant_name
     _, prop = metric(metric_type)
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(CSV_HEADER)
-    for page in store.events.export_pages(tenant_id, lo, hi, EVENT_TYPE):
+    for page in store.events.export_pages(caller.tenant_id, lo, hi, EVENT_TYPE, caller.subject):
         for _eid, _src, _typ, _subj, t, data, voided, seq in page:
             if voided is not None:
                 continue

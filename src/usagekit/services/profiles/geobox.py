@@ -9,7 +9,6 @@ totals come from the geobox.* preset meters through the native query engine.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +22,13 @@ from usagekit.core.profiles.geobox import (
     PROCESS_EVENT,
     PROCESS_METER,
     SCALES,
+    USER_ROLES,
     oldest_needed,
     user_id,
 )
 from usagekit.core.windows import DAY, Granularity, floor, zone
+from usagekit.services import usage
+from usagekit.services.caller import Caller
 from usagekit.services.errors import Forbidden, InvalidInput, NotFound
 from usagekit.services.profiles.geobox_keys import key_ids, owns_key
 from usagekit.services.query import Query
@@ -35,16 +37,6 @@ from usagekit.services.usage import meter_total
 from usagekit.store import FAR_FUTURE, Store
 
 UTC_ZONE = zone("UTC")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who asks: the key's tenant, its user (subject) if bound, and whether it is an admin."""
-
-    tenant_id: int
-    subject: str | None
-    admin: bool
-    role: str
 
 
 def now_ms() -> int:
@@ -69,14 +61,14 @@ def target_user(store: Store, caller: Caller, wanted: str | None, param: str = "
     """The subject a call is about: the caller's own, or (admin keys only) another user."""
     wanted = (wanted or "").strip() or None
     if wanted is None or wanted == "me":
-        if caller.subject is None:
+        if caller.key_subject is None:
             raise InvalidInput(
                 f"this API key is not bound to a user; pass {param} "
                 "(or use a key created with a subject)",
                 param,
             )
-        return caller.subject
-    if wanted == caller.subject:
+        return caller.key_subject
+    if wanted == caller.key_subject:
         return wanted
     if not caller.admin:
         raise Forbidden("only an admin key may read another user's usage", param)
@@ -88,14 +80,14 @@ def target_user(store: Store, caller: Caller, wanted: str | None, param: str = "
 def user_json(store: Store, caller: Caller, wanted: str) -> dict[str, Any]:
     """What the client's User object is built from (`me` or `users/{id}/`)."""
     subject = target_user(store, caller, wanted, "user_id")
-    own = subject == caller.subject
+    own = subject == caller.key_subject
     return {
         "id": user_id(subject),
         "username": subject,
         "first_name": subject,
         "last_name": "",
         "email": None,
-        "role": caller.role if own else "Viewer",
+        "role": USER_ROLES[caller.role.value] if own else "Viewer",
         "status": "Active",
     }
 
@@ -176,9 +168,10 @@ def resolve_eid(
     if eid in key_ids(store, caller.tenant_id):
         if caller.admin:
             return {"apikey": [eid]}, None
-        if caller.subject is None or not owns_key(store, caller.tenant_id, caller.subject, eid):
+        mine = caller.key_subject
+        if mine is None or not owns_key(store, caller.tenant_id, mine, eid):
             raise Forbidden("this API key belongs to another user", "eid")
-        return {"apikey": [eid]}, [caller.subject]
+        return {"apikey": [eid]}, [mine]
     return {}, [target_user(store, caller, eid, "eid")]
 
 
@@ -213,7 +206,7 @@ def api_usage(
         tuple((k, frozenset(v)) for k, v in filters.items()),
         frozenset(subjects) if subjects is not None else None,
     )
-    points = query.series(meter, spec)
+    points = usage.series(query, caller, meter, spec)
     gran = Granularity(scale)
     return [
         {"date": format_time(floor(p.start, gran, UTC_ZONE)), "value": p.value or 0}
@@ -233,7 +226,7 @@ def process_usage(
     """Seconds of processing by one user over the range."""
     lo, hi = date_range(from_date, to_date, days_before_now, now_ms())
     subject = target_user(store, caller, wanted)
-    return float(meter_total(store, query, caller.tenant_id, PROCESS_METER, lo, hi,
+    return float(meter_total(store, query, caller, PROCESS_METER, lo, hi,
                              subjects=[subject]))  # fmt: skip
 
 
@@ -241,7 +234,7 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
     """All-time calls, traffic and process seconds of one (already authorized) user."""
 
     def total(slug: str) -> int | float:
-        return meter_total(store, query, caller.tenant_id, slug, 0, FAR_FUTURE, subjects=[subject])
+        return meter_total(store, query, caller, slug, 0, FAR_FUTURE, subjects=[subject])
 
     return {
         "user_id": user_id(subject),
@@ -253,12 +246,15 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
     }
 
 
-def geobox_recompute_user(store: Store, tenant_id: int, subject: str) -> int:
+def geobox_recompute_user(store: Store, caller: Caller, subject: str) -> int:
     """A write: rebuild the geobox.* rollups on every day the user has events, from raw events.
 
     Returns the number of days recomputed. (Per-user answers are read from raw events
     already; this refreshes the per-API-key aggregates that include the user's events.)
     """
+    if not caller.owns(subject):
+        raise Forbidden("only an admin key may update another user's usage", "user_id")
+    tenant_id = caller.tenant_id
     days: set[int] = set()
     for type_ in (API_EVENT, PROCESS_EVENT):
         for _, event in store.events.raw(None, tenant_id, type_, 0, FAR_FUTURE, [subject]):

@@ -17,6 +17,8 @@ from usagekit.core.meters import Meter
 from usagekit.core.profiles.launchdarkly import Endpoint, Reply
 from usagekit.core.profiles.launchdarkly_params import Plan, resolve
 from usagekit.core.windows import buckets
+from usagekit.services import usage as usage_door
+from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.query import Query
 from usagekit.services.query_spec import Group, QuerySpec, build_spec
@@ -28,24 +30,23 @@ UNKNOWN = "Unknown"
 def usage(
     store: Store,
     query: Query,
-    tenant_id: int,
+    caller: Caller,
     ep: Endpoint,
     path: Mapping[str, str],
     params: Sequence[tuple[str, str]],
     href: str,
-    subject: str | None = None,
     now_ms: int | None = None,
 ) -> dict[str, Any]:
     """The reply body of `ep` for one request; InvalidInput names a bad parameter.
 
-    `subject` restricts the numbers to one subject (a subject-bound key).
+    A subject-bound caller's numbers are its subject's only.
     """
     now = int(time.time() * 1000) if now_ms is None else now_ms
     try:
         plan = resolve(ep, path, params, now)
     except ParamError as exc:
         raise InvalidInput(str(exc), exc.param) from None
-    meter = store.meters.get(tenant_id, ep.meter)
+    meter = store.meters.get(caller.tenant_id, ep.meter)
     if meter is None:
         raise NotFound(f"preset {ep.meter!r} is missing; restart the server to restore it")
     spec = build_spec(
@@ -57,8 +58,8 @@ def usage(
         plan.aggregation,
         plan.group_by,
         plan.filters,
-        [subject] if subject is not None else None,
     )
+    spec = usage_door.scoped(caller, meter, spec)
     links = {"self": {"href": href, "type": "application/json"}}
     if ep.reply is Reply.SDKS:
         return {"_links": links, "sdks": sorted(g[0] for g in _used(query.total(meter, spec)))}

@@ -1,0 +1,31 @@
+"""Raw event reads within the caller's scope: the listing (CSV export is services.export)."""
+
+from __future__ import annotations
+
+from usagekit.core.records import StoredEvent
+from usagekit.services.caller import Caller
+from usagekit.store import Store
+
+
+def page(
+    store: Store,
+    caller: Caller,
+    *,
+    lo: int | None,
+    hi: int | None,
+    type_: str | None,
+    subject: str | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[StoredEvent]:
+    """Events newest first; a confined caller gets its subject's only (403 asking for another)."""
+    subjects = caller.narrow([subject] if subject is not None else None)
+    return store.events.page(
+        caller.tenant_id,
+        lo=lo,
+        hi=hi,
+        type_=type_,
+        subject=subjects[0] if subjects else None,
+        after=after,
+        limit=limit,
+    )
