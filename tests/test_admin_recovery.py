@@ -3,6 +3,8 @@ and a new USAGEKIT_BOOTSTRAP_KEY given to an existing database restores access."
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -10,6 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_KEY, new_tenant_key
 from tests.live import serve
+from usagekit.core.records import Role
+from usagekit.services.admin import DEFAULT_TENANT, Admin
+from usagekit.store import Store
 
 NEW_KEY = "uk_recovery_key_after_loss_0123456789"
 
@@ -82,3 +87,26 @@ def test_new_bootstrap_key_restores_access_at_startup(db_url: str, tmp_path: Pat
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def test_two_revocations_at_once_leave_one_admin(store: Store) -> None:
+    """The check and the revocation share one transaction under the writers' lock."""
+    admin = Admin(store)
+    tenant = admin.create_tenant(DEFAULT_TENANT)
+    for _ in range(10):
+        for left in store.accounts.list_keys(tenant.id):  # unprotected: start from none
+            store.accounts.revoke_key(tenant.id, left.id, keep_admin_of="")
+        pair = [admin.create_key(tenant, Role.ADMIN)[0].id for _ in range(2)]
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(revoke_after, [start] * 2, [tenant.id] * 2, pair, [store] * 2))
+        assert sorted(results, key=str) == [None, True]  # one revoked, one refused as the last
+        live = [k.id for k in store.accounts.list_keys(tenant.id) if k.revoked_ms is None]
+        assert len(live) == 1 and live[0] in pair
+
+
+def revoke_after(
+    start: threading.Barrier, tenant_id: int, key_id: str, store: Store
+) -> bool | None:
+    start.wait()
+    return store.accounts.revoke_key(tenant_id, key_id, keep_admin_of=DEFAULT_TENANT)
