@@ -100,7 +100,7 @@ def test_one_tenants_key_does_not_sign_for_another(client: TestClient, settings:
 
 
 def test_secret_file_is_made_private_and_changing_it_ends_tokens(
-    settings: Settings, tmp_path: Path
+    settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if "://" in settings.db:
         pytest.skip("the default secret file sits next to a SQLite database")
@@ -111,10 +111,12 @@ def test_secret_file_is_made_private_and_changing_it_ends_tokens(
         token = exchange(client)["token"]
         assert usage(client, token) == 200
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert capsys.readouterr().out.count(f"created server secret {path}") == 1
     secret = path.read_text().strip()
     assert len(secret) >= 32 and secret not in stored_values(own)
     with TestClient(create_app(own)) as client:
         assert usage(client, token) == 200  # the same file: the same keys
+    assert "created server secret" not in capsys.readouterr().out  # made once
     path.write_text("another-server-secret-0123456789abcdef\n")
     with TestClient(create_app(own)) as client:
         assert usage(client, token) == 401

@@ -77,7 +77,9 @@ def _create(path: Path) -> str:
             temp.unlink()
     except OSError as exc:
         raise SettingsError(f"server secret {path}: cannot create it ({exc.strerror})") from None
-    log.info("created server secret %s", path)
+    # Printed, not logged, like the first admin key: the operator must know it exists.
+    note = "mode 0600; back it up apart from the database"
+    print(f"usagekit: created server secret {path} ({note})", flush=True)
     return text
 
 
