@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-import orjson
 
 from usagekit.core.events import MAX_ID_LEN, MAX_TIME_MS, Event, InvalidRecord, parse_time
+from usagekit.core.jsondata import BAD_TEXT, DataError, canonical
 
 _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]
 _Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -52,13 +52,16 @@ def decode_events(body: bytes) -> list[Event] | None:
         else:
             return None
         return [_event(r) for r in records]
-    except (msgspec.ValidationError, msgspec.DecodeError, InvalidRecord):
+    except (msgspec.ValidationError, msgspec.DecodeError, InvalidRecord, DataError, RecursionError):
         return None
 
 
 def _event(r: _Record) -> Event:
     t = r.time if type(r.time) is int else parse_time(r.time)
     data = {} if r.data is None else r.data
+    for text in (r.id, r.source, r.type, r.subject):
+        if type(text) is str and BAD_TEXT.search(text):
+            raise InvalidRecord("NUL or lone surrogate")  # the slow path names the field
     return Event(
         r.id if type(r.id) is str else str(r.id),
         r.source if type(r.source) is str else str(r.source),
@@ -66,5 +69,5 @@ def _event(r: _Record) -> Event:
         r.subject if type(r.subject) is str else str(r.subject),
         t,
         data,
-        orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
+        canonical(data),
     )
