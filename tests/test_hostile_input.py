@@ -193,3 +193,17 @@ def test_syntax_errors_still_refuse_the_whole_body(client: TestClient) -> None:
     assert reply.status_code == 400
     assert reply.json()["error"]["param"] == "body"
     assert client.get("/v1/events").json()["data"] == []
+
+
+def test_integers_past_64_bits_are_refused_not_rounded(client: TestClient) -> None:
+    """orjson read 2**64 + 1 as 1.8446744073709552e19; the record was stored rounded."""
+    records = [
+        {"id": "not-a-record"},
+        {**GOOD, "id": "past-64", "data": {"v": 1, "n": 2**64 + 1}},
+        {**GOOD, "id": "fine", "data": {"v": 1, "n": 2**64 - 1}},
+    ]
+    reply = client.post("/v1/events", content=json.dumps(records))
+    assert reply.status_code == 202, reply.text
+    assert [r["index"] for r in reply.json()["rejected"]] == [0, 1]
+    stored = {e["id"]: e["data"] for e in client.get("/v1/events").json()["data"]}
+    assert stored == {"fine": {"v": 1, "n": 2**64 - 1}}
