@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from usagekit.core import params
 from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
+from usagekit.core.numbers import Number
 from usagekit.core.windows import (
     DAY,
     Granularity,
@@ -40,7 +41,7 @@ class Point:
     start: int
     end: int
     group: dict[str, str | None]
-    value: int | float | None
+    value: Number | None
 
 
 def build_spec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from usagekit.core.numbers import Number, approx
 from usagekit.core.windows import Granularity, parse_aggregation_type, zone
 from usagekit.services.errors import NotFound
 from usagekit.services.query import Query
@@ -22,7 +23,7 @@ def meter_totals(
     group_by: Sequence[str] = (),
     filters: dict[str, Sequence[str]] | None = None,
     subjects: Sequence[str] | None = None,
-) -> dict[Group, int | float | None]:
+) -> dict[Group, Number | None]:
     """One value per group over [lo, hi) ms, from the rollups as native queries are."""
     meter = store.meters.get(tenant_id, slug)
     if meter is None:
@@ -45,4 +46,4 @@ def meter_total(
 ) -> int | float:
     """The ungrouped total (0 when nothing was metered)."""
     totals = meter_totals(store, query, tenant_id, slug, lo, hi, **kw)  # type: ignore[arg-type]
-    return next(iter(totals.values()), None) or 0
+    return approx(next(iter(totals.values()), None) or 0)

@@ -8,6 +8,7 @@ record mentions.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -109,7 +110,10 @@ def charge_of(record: dict[str, Any]) -> int | float:
         raise InvalidRecord(f"Charge: {exc}") from None
     if nanos < 0:
         raise InvalidRecord("Charge: must not be negative (AdjustmentType gives the sign)")
-    return to_number(nanos)
+    charge = to_number(nanos)
+    if isinstance(charge, Decimal):
+        raise InvalidRecord(f"Charge: {str(raw)[:40]} has more digits than can be kept exactly")
+    return charge
 
 
 def _parent(value: object) -> object:

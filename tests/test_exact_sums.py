@@ -1,0 +1,115 @@
+"""Sums stay exact at any size, on both backends, before and after `rebuild`.
+
+On main a sum past 2**63 units turned SQLite's rollup into a float (later
+additions vanished, rebuild aborted) and made PostgreSQL refuse the commit.
+Every expected figure here is a plain-Python Decimal sum of the values sent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from usagekit.store import Store
+
+DAY_MS = 86_400_000
+T0 = 1_700_006_400_000  # a UTC midnight
+BIG = 2**63 - 1  # the largest value one event may carry
+
+
+def exact(reply: Any) -> Any:
+    """The reply with every number as an exact Fraction (Decimal sums round at 28 digits)."""
+    assert reply.status_code == 200, reply.text
+    return json.loads(reply.text, parse_float=Fraction, parse_int=Fraction)
+
+
+def values() -> list[str]:
+    rng = random.Random(13)
+    out = [str(BIG)] * 5 + [f"{BIG}.999999999", "0.000000001", f"-{BIG}", "-0.5"]
+    out += [str(rng.randrange(-(2**63) + 1, 2**63)) for _ in range(40)]
+    out += [f"{rng.randrange(2**62)}.{rng.randrange(10**9):09d}" for _ in range(40)]
+    out += [str(BIG)] * 30
+    rng.shuffle(out)
+    return out
+
+
+def send(client: TestClient, sent: list[str], ids: str, days: int) -> None:
+    for start in range(0, len(sent), 7):  # many small bodies: the sums add up in SQL
+        body = [
+            {
+                "id": f"{ids}-{i}",
+                "type": "big",
+                "subject": f"s{i % 3}",
+                "time": T0 + (i % days) * DAY_MS + i * 1000,
+                "data": {"v": v},
+            }
+            for i, v in enumerate(sent[start : start + 7], start=start)
+        ]
+        reply = client.post("/v1/events", json=body)
+        assert reply.status_code == 202, reply.text
+        assert reply.json()["accepted"] == len(body)
+
+
+def test_sums_past_64_bits_stay_exact(client: TestClient, store: Store) -> None:
+    reply = client.post(
+        "/v1/meters",
+        json={"slug": "big", "event_type": "big", "aggregation": "sum", "value_property": "v"},
+    )
+    assert reply.status_code == 201, reply.text
+    sent = values()
+    days = 3
+    send(client, sent, "a", days)
+    expected = sum(Fraction(v) for v in sent)
+    assert abs(expected) > 2**64  # the point of the test
+    per_day = [sum(Fraction(v) for i, v in enumerate(sent) if i % days == d) for d in range(days)]
+    per_subject = {
+        f"s{k}": sum(Fraction(v) for i, v in enumerate(sent) if i % 3 == k) for k in range(3)
+    }
+    window = f"from={T0}&to={T0 + days * DAY_MS}"
+
+    def check() -> None:
+        summary = exact(client.get(f"/v1/usage/summary?{window}"))
+        assert [r["value"] for r in summary["data"] if r["meter"] == "big"] == [expected]
+        series = exact(client.get(f"/v1/meters/big/query?{window}&granularity=day"))
+        assert [p["value"] for p in series["data"]] == per_day
+        hours = exact(client.get(f"/v1/meters/big/query?{window}&granularity=hour"))
+        assert sum(p["value"] for p in hours["data"]) == expected
+        month = exact(client.get(f"/v1/meters/big/query?{window}&granularity=month"))
+        assert [p["value"] for p in month["data"]] == [expected]
+        grouped = exact(client.get(f"/v1/usage/summary?{window}&group_by=subject"))
+        got = {r["group"]["subject"]: r["value"] for r in grouped["data"] if r["meter"] == "big"}
+        assert got == per_subject
+        csv = client.get(f"/v1/meters/big/query?{window}&granularity=month&format=csv")
+        assert Fraction(csv.text.splitlines()[1].split(",")[-1]) == expected
+
+    check()
+    assert store.rebuild() >= 1
+    check()
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            kinds = conn.execute(
+                text("SELECT DISTINCT typeof(sum_carry), typeof(sum_units) FROM rollups")
+            ).all()
+        assert kinds == [("integer", "integer")]
+
+
+def test_a_sum_that_goes_huge_and_back_is_exact(client: TestClient) -> None:
+    reply = client.post(
+        "/v1/meters",
+        json={"slug": "swing", "event_type": "big", "aggregation": "sum", "value_property": "v"},
+    )
+    assert reply.status_code == 201, reply.text
+    up = [str(BIG)] * 40
+    down = [f"-{BIG}"] * 40
+    tail = ["0.1", "0.2", "1"]
+    send(client, up, "up", 1)
+    send(client, down, "down", 1)
+    send(client, tail, "tail", 1)
+    window = f"from={T0}&to={T0 + DAY_MS}"
+    summary = exact(client.get(f"/v1/usage/summary?{window}"))
+    assert [r["value"] for r in summary["data"] if r["meter"] == "swing"] == [Fraction("1.3")]
