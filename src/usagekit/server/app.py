@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
 from usagekit.core.records import ApiKey
-from usagekit.server import dashboard, errors, profiles
+from usagekit.server import dashboard, errors, openapi, profiles
 from usagekit.server.context import Context
 from usagekit.server.routes import (
     admin,
@@ -75,4 +75,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(module.router)
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
+    openapi.install(app)
     return app
