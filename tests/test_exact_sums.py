@@ -10,12 +10,19 @@ from __future__ import annotations
 import json
 import random
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
-from usagekit.store import Store
+from tests.conftest import BACKENDS, new_database
+from usagekit.core.numbers import LIMB, NANO, join_sum, split_sum, to_number
+from usagekit.store import Store, migrate
+from usagekit.store.engine import make_engine
 
 DAY_MS = 86_400_000
 T0 = 1_700_006_400_000  # a UTC midnight
@@ -113,3 +120,39 @@ def test_a_sum_that_goes_huge_and_back_is_exact(client: TestClient) -> None:
     window = f"from={T0}&to={T0 + DAY_MS}"
     summary = exact(client.get(f"/v1/usage/summary?{window}"))
     assert [r["value"] for r in summary["data"] if r["meter"] == "swing"] == [Fraction("1.3")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0003_keeps_stored_sums(backend: str, tmp_path: Path) -> None:
+    """Rows written before 0003 (sum_units up to 2**63, sum_nanos unbounded) keep their sums."""
+    stored = [(2**63 - 5, 1_500_000_000), (-(2**62), -999_999_999), (7, 3), (0, 0)]
+    with new_database(backend, tmp_path) as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine, "0002")
+        with engine.begin() as conn:
+            for bucket, (units, nanos) in enumerate(stored):
+                conn.execute(
+                    text(
+                        "INSERT INTO rollups (meter_id, level, bucket, group_id, count, "
+                        "sum_units, sum_nanos, last_time, last_seq) "
+                        "VALUES (1, 0, :b, 1, 1, :u, :n, -1, -1)"
+                    ),
+                    {"b": bucket, "u": units, "n": nanos},
+                )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT sum_carry, sum_units, sum_nanos FROM rollups ORDER BY bucket")
+            ).all()
+        engine.dispose()
+    assert [join_sum(*row) for row in rows] == [u * NANO + n for u, n in stored]
+    assert all(abs(u) < 10**18 and abs(n) < NANO for _, u, n in rows)
+
+
+@given(st.integers(min_value=-(2**200), max_value=2**200))
+def test_split_sum_round_trips_in_small_parts(nanos: int) -> None:
+    carry, units, rest = split_sum(nanos)
+    assert join_sum(carry, units, rest) == nanos
+    assert abs(units) < LIMB and abs(rest) < NANO
+    value = to_number(nanos)
+    assert Fraction(str(value)) == Fraction(nanos, NANO)
