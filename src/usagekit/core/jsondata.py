@@ -49,7 +49,9 @@ def canonical(data: dict[str, Any]) -> str:
     except (orjson.JSONEncodeError, TypeError):
         check(data)
         raise DataError("data: cannot be stored as JSON") from None
-    if "\\u0000" in text or text.count("{") + text.count("[") > MAX_DEPTH:
+    if "\\u0000" in text or (
+        len(text) > 2 * MAX_DEPTH and text.count("{") + text.count("[") > MAX_DEPTH
+    ):
         check(data)  # cheap tests first; most data never needs this walk
     return text
 
