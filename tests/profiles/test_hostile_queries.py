@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -130,3 +131,53 @@ def test_profile_errors_keep_their_vendor_shape(client: TestClient, url: str, pa
     text = body.get("error") if url.startswith("/amie") else body.get("errorDescription")
     assert isinstance(text, str)
     assert param in text
+
+
+def amie_record(rid: str) -> dict[str, object]:
+    return {
+        "Username": "u1",
+        "LocalProjectID": "proj",
+        "LocalRecordID": rid,
+        "Resource": "bridges2.psc.access-ci.org",
+        "SubmitTime": "2026-11-02T09:55:00+00:00",
+        "StartTime": "2026-11-02T10:00:00+00:00",
+        "EndTime": "2026-11-02T11:00:00+00:00",
+        "Charge": "12.50",
+        "Attributes": {"NodeCount": 2, "Queue": "RM"},
+    }
+
+
+def _amie_bad(name: str) -> str:
+    rec = amie_record(f"bad-{name}")
+    if name == "nul-user":
+        rec["Username"] = "u\x00"
+    elif name == "nul-id":
+        rec["LocalRecordID"] = "bad\x00"
+    elif name == "nul-attr":
+        rec["Attributes"] = {"NodeCount": 2, "Queue": "R\x00M"}
+    elif name == "charge-huge":
+        rec["Charge"] = "1" * 40 + ".5"
+    text = orjson.dumps(rec).decode()
+    if name == "int-past-64":
+        return text.replace('"NodeCount":2', f'"NodeCount":2,"X":{2**64 + 1}')
+    if name == "deep":
+        return text.replace('"NodeCount":2', '"NodeCount":2,"X":' + '{"a":' * 300 + "1" + "}" * 300)
+    return text
+
+
+@pytest.mark.parametrize(
+    "name", ["nul-user", "nul-id", "nul-attr", "charge-huge", "int-past-64", "deep"]
+)
+def test_amie_judges_each_pathological_record_alone(lenient: TestClient, name: str) -> None:
+    """Each was a 500 or a silently rounded record on main (NUL on PostgreSQL)."""
+    good = [orjson.dumps(amie_record(f"ok-{name}-{i}")).decode() for i in range(2)]
+    body = f'{{"UsageType": "Compute", "Records": [{good[0]}, {_amie_bad(name)}, {good[1]}]}}'
+    reply = lenient.post(
+        "/amie/usage/",
+        content=body,
+        headers={"XA-API-KEY": ADMIN_KEY, "XA-SITE": "default"},
+    )
+    assert reply.status_code == 200, reply.text
+    got = reply.json()
+    assert got["LoadedRecordCount"] == 2
+    assert len(got["ValidationFailedRecords"]) == 1

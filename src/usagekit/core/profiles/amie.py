@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
+from usagekit.core import jsondata
 from usagekit.core.events import MAX_ID_LEN, Event, InvalidRecord, _datetime_ms
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import NotANumber, to_nanos, to_number
@@ -163,7 +162,10 @@ def translate(kind: str, record: object) -> Event:
     data = canonical(record)
     data["Charge"] = charge
     data[SIGNED] = signed
-    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        data_json = jsondata.canonical(data)
+    except jsondata.DataError as exc:
+        raise InvalidRecord(str(exc).replace("data", "record", 1)) from None
     return Event(
         names["LocalRecordID"],
         SOURCE_PREFIX + names["Resource"],
