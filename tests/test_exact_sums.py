@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,15 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.conftest import BACKENDS, new_database
-from usagekit.core.numbers import LIMB, NANO, join_sum, split_sum, to_number
+from usagekit.core.numbers import (
+    LIMB,
+    NANO,
+    NotANumber,
+    join_sum,
+    split_sum,
+    to_nanos,
+    to_number,
+)
 from usagekit.store import Store, migrate
 from usagekit.store.engine import make_engine
 
@@ -156,3 +165,16 @@ def test_split_sum_round_trips_in_small_parts(nanos: int) -> None:
     assert abs(units) < LIMB and abs(rest) < NANO
     value = to_number(nanos)
     assert Fraction(str(value)) == Fraction(nanos, NANO)
+
+
+def test_values_round_to_nanos_exactly_and_huge_exponents_are_refused_at_once() -> None:
+    # The default Decimal context keeps 28 digits, which rounded before the nano did.
+    assert to_nanos("1.00000000050000000000000000000001") == 1_000_000_001
+    assert to_nanos("0.0000000015") == 2  # half to even
+    assert to_nanos(f"{BIG}.999999999") == BIG * NANO + 999_999_999
+    for huge in ("1e1000000", "1e999999999", f"{2**63}", "-1e19"):
+        started = time.perf_counter()
+        with pytest.raises(NotANumber):
+            to_nanos(huge)
+        assert time.perf_counter() - started < 0.05
+    assert to_nanos("1e-999999999") == 0

@@ -9,7 +9,7 @@ any size overflows 64 bits: see store.rollups.
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 NANO = 1_000_000_000
 LIMB = 10**18  # whole units per carry of a stored sum (split_sum)
@@ -53,7 +53,13 @@ def to_nanos(value: object) -> int:
 
 
 def _decimal_to_nanos(dec: Decimal) -> int:
-    return int((dec * NANO).to_integral_value())
+    """Rounded to whole nanos (half to even), exactly: the default context keeps 28 digits."""
+    if dec.adjusted() > 30:  # past any value kept; never build an int of a million digits
+        raise NotANumber("number out of range")
+    if dec.adjusted() < -12:
+        return 0
+    with localcontext(prec=60):
+        return int((dec * NANO).to_integral_value())
 
 
 def split(nanos: int) -> tuple[int, int]:
