@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.live import serve
 
 BIG = str(2**63)
 GOOD = {"type": "t", "subject": "s", "time": 1_700_000_000_000, "data": {"v": 1}}
@@ -207,3 +210,18 @@ def test_integers_past_64_bits_are_refused_not_rounded(client: TestClient) -> No
     assert [r["index"] for r in reply.json()["rejected"]] == [0, 1]
     stored = {e["id"]: e["data"] for e in client.get("/v1/events").json()["data"]}
     assert stored == {"fine": {"v": 1, "n": 2**64 - 1}}
+
+
+def test_a_real_server_judges_pathological_records_alone(db_url: str, tmp_path: Path) -> None:
+    """Through uvicorn and the writer process: bad records rejected, good ones stored."""
+    bad = [raw for raw, _ in PATHOLOGICAL]
+    records = [record_text(f"live-{i}") for i in range(3)]
+    body = "[" + ",".join([records[0], *bad, records[1], records[2]]) + "]"
+    with serve(db_url, tmp_path) as live, live.client() as c:
+        reply = c.post("/v1/events", content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 202, reply.text
+        got = reply.json()
+        assert got["accepted"] == 3
+        assert [r["index"] for r in got["rejected"]] == list(range(1, len(bad) + 1))
+        assert c.get("/v1/failures?limit=1000").status_code == 200
+        assert c.get("/v1/events?to=²").status_code == 400
