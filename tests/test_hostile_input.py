@@ -142,6 +142,8 @@ PATHOLOGICAL = [
     (record_text("surrogate", '{"k": "\\ud800"}'), "lone surrogate"),
     (record_text("surrogate-id\udfff"), "id: holds"),
     (record_text("x", id=10**300), "id: "),
+    (record_text("nul-field", **{"\x00": 1}), "unknown field(s) \\u0000"),
+    (record_text("surrogate-field", **{"\ud800": 1}), "unknown field(s) \\ud800"),
     (record_text("x", id=[[[[]]]]), "id: expected a string"),
 ]
 

@@ -1,16 +1,22 @@
 """schemathesis over /openapi.json: every operation, with the admin key, never a 5xx,
 and each answer as the document describes it (status, content type, body schema).
 
-The app runs in process (ASGI) on a SQLite file of its own. Examples are bounded
-(EXAMPLES per operation, derandomized) so the whole run stays well under a minute.
+The app runs in process (ASGI) on a SQLite file of its own, and again on a PostgreSQL
+schema of its own. Examples are bounded (per operation, derandomized) so the whole run
+stays under a minute.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
+import uuid
+from typing import Any
 
+import psycopg
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
@@ -23,18 +29,44 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, PG_URL, pg_url
 from usagekit.server.app import create_app
 from usagekit.server.settings import Settings
 
 EXAMPLES = 100
+PG_EXAMPLES = 40  # PostgreSQL: fewer, for time; what it adds is NUL and 64-bit checks in SQL
 _DIR = tempfile.mkdtemp(prefix="usagekit-schemathesis-")
 atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
-APP = create_app(
-    Settings(db=f"{_DIR}/api.db", bootstrap_key=ADMIN_KEY, key_cache_seconds=0, writer="thread")
-)
+
+
+def app_on(db: str) -> Any:
+    return create_app(
+        Settings(db=db, bootstrap_key=ADMIN_KEY, key_cache_seconds=0, writer="thread")
+    )
+
+
+def pg_db() -> str | None:
+    """A schema of its own in the test PostgreSQL (dropped at exit), or None without one."""
+    try:
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=2) as conn:
+            name = f"uk_st_{uuid.uuid4().hex[:10]}"
+            conn.execute(f"CREATE SCHEMA {name}")
+    except psycopg.Error:
+        return None
+
+    def drop() -> None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+    atexit.register(drop)
+    return pg_url(name)
+
+
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")  # NDJSON bodies are text
+APP = app_on(f"{_DIR}/api.db")
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+PG = pg_db()
+pg_schema = schemathesis.openapi.from_asgi("/openapi.json", app_on(PG or f"{_DIR}/pg.db"))
 # Negative examples are still generated and sent; negative_data_rejection is left out
 # because a query string cannot tell a boolean `true` from the string "true".
 CHECKS = [
@@ -56,6 +88,22 @@ CHECKS = [
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_as_documented(case: Case) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_KEY}"}, checks=CHECKS)
+
+
+@pg_schema.parametrize()
+@settings(
+    max_examples=PG_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_answers_as_documented_on_postgresql(case: Case) -> None:
+    if PG is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
     case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_KEY}"}, checks=CHECKS)
 
 

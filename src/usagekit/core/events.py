@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from usagekit.core.jsondata import BAD_TEXT, DataError, canonical
+from usagekit.core.jsondata import BAD_TEXT, DataError, canonical, printable
 
 MAX_ID_LEN = 256
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -118,7 +118,7 @@ def parse_record(record: object) -> Event:
     if type(record) is not dict:
         raise InvalidRecord(f"record: expected an object, got {_kind(record)}")
     if not record.keys() <= _KNOWN:
-        names = ", ".join(sorted(record.keys() - _KNOWN)[:5])
+        names = printable(", ".join(sorted(map(str, record.keys() - _KNOWN))[:5]))
         raise InvalidRecord(f"unknown field(s) {names}: put custom fields inside data")
     event_id = _text(record.get("id"), "id")
     event_type = _text(record.get("type"), "type")

@@ -94,6 +94,11 @@ def check(data: dict[str, Any]) -> None:
             raise DataError(f"{path}: a {type(value).__name__} is not JSON")
 
 
+def printable(text: str) -> str:
+    """`text` with NUL and lone surrogates written as \\uXXXX: fit for messages and columns."""
+    return BAD_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def keepable(record: Any) -> Any:
     """A rejected record as the failures table can keep it: itself, or its JSON text."""
     try:
