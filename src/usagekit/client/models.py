@@ -7,10 +7,12 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import IO, Any
 
-Number = int | float
+# Totals are exact at any size: an int, a float where it is exact, else a Decimal.
+Number = int | float | Decimal
 
 
 def _time(value: str) -> datetime:
@@ -249,7 +251,14 @@ class Summary:
     def total(self, meter: str) -> Number | None:
         """The meter's value summed over its groups (None when the meter has no row)."""
         values = [r.value for r in self.data if r.meter == meter and r.value is not None]
-        return sum(values) if values else None
+        if not values:
+            return None
+        if any(isinstance(v, Decimal) for v in values):  # a float would not add to it
+            with localcontext(prec=1000):  # exact: the default rounds at 28 digits
+                return sum(
+                    (Decimal(repr(v)) if isinstance(v, float) else v for v in values), Decimal()
+                )
+        return sum(values)
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"meter": r.meter, **r.group, "value": r.value, "unit": r.unit} for r in self.data]

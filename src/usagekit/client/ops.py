@@ -6,7 +6,10 @@ builds each request and turns the replies into typed results.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +31,8 @@ from usagekit.client.models import (
 )
 from usagekit.errors import ValidationError
 
+# A number of 17 or more digits (and dots), which a float may not hold exactly.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{16,}")
 VOID_CHUNK = 10_000  # the server takes at most this many ids per void request
 
 
@@ -36,7 +41,16 @@ def _json(value: Any) -> bytes:
 
 
 def _load(reply: Any) -> Any:
-    return orjson.loads(reply.content)
+    content = reply.content
+    if _LONG_NUMBER.search(content):  # orjson would round it: a total of many digits
+        return json.loads(content, parse_float=_exact_float)
+    return orjson.loads(content)
+
+
+def _exact_float(text: str) -> float | Decimal:
+    """A JSON number as a float when that is its exact value, else as a Decimal."""
+    value = float(text)
+    return value if Decimal(repr(value)) == Decimal(text) else Decimal(text)
 
 
 def _seg(value: str) -> str:

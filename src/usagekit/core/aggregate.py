@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 
 from usagekit.core.meters import Aggregation
-from usagekit.core.numbers import plain, ratio, to_number
+from usagekit.core.numbers import Number, plain, ratio, to_number
 
 
 @dataclass(slots=True)
@@ -46,7 +46,7 @@ class Cell:
             self.last_time, self.last_seq, self.last = other.last_time, other.last_seq, other.last
 
 
-def value_of(cell: Cell | None, aggregation: Aggregation) -> int | float | None:
+def value_of(cell: Cell | None, aggregation: Aggregation) -> Number | None:
     """What a bucket reports: 0 for empty sums and counts, None for empty min/max/avg/latest."""
     if aggregation is Aggregation.COUNT:
         return cell.count if cell else 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
+from usagekit.core.jsondata import BAD_TEXT, DataError, canonical, printable
 
 MAX_ID_LEN = 256
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -99,6 +99,8 @@ def _kind(value: object) -> str:
 
 def _text(value: object, field: str) -> str:
     if type(value) is str and 0 < len(value) <= MAX_ID_LEN:
+        if BAD_TEXT.search(value):
+            raise InvalidRecord(f"{field}: holds a NUL character or a lone surrogate")
         return value
     if value is None:
         raise InvalidRecord(f"{field}: required")
@@ -116,7 +118,7 @@ def parse_record(record: object) -> Event:
     if type(record) is not dict:
         raise InvalidRecord(f"record: expected an object, got {_kind(record)}")
     if not record.keys() <= _KNOWN:
-        names = ", ".join(sorted(record.keys() - _KNOWN)[:5])
+        names = printable(", ".join(sorted(map(str, record.keys() - _KNOWN))[:5]))
         raise InvalidRecord(f"unknown field(s) {names}: put custom fields inside data")
     event_id = _text(record.get("id"), "id")
     event_type = _text(record.get("type"), "type")
@@ -134,7 +136,10 @@ def parse_record(record: object) -> Event:
         data = {}
     elif type(data) is not dict:
         raise InvalidRecord(f"data: expected an object, got {_kind(data)}")
-    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        data_json = canonical(data)
+    except DataError as exc:
+        raise InvalidRecord(str(exc)) from None
     return Event(event_id, source, event_type, subject, time_ms, data, data_json)
 
 

@@ -72,4 +72,15 @@ class NewFailure:
 def subject_of(record: Any, field: str = "subject") -> str | None:
     """The subject a kept record names in `field`, if it names one that could be stored."""
     found = record.get(field) if isinstance(record, dict) else None
-    return found if isinstance(found, str) and 0 < len(found) <= 256 else None
+    if not isinstance(found, str) or not 0 < len(found) <= 256 or "\x00" in found:
+        return None
+    return found if found.isprintable() or _encodable(found) else None
+
+
+def _encodable(text: str) -> bool:
+    """Whether a database text column can hold `text` (no lone surrogates)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

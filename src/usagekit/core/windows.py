@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from usagekit.core import params
 from usagekit.core.errors import ParamError
+from usagekit.core.events import MAX_TIME_MS
 
 MINUTE = 60_000
 QUARTER = 15 * MINUTE
@@ -25,6 +27,7 @@ ROLLUP_LEVELS = (DAY, HOUR, QUARTER)
 DISTINCT_LEVELS = (DAY, HOUR)
 RAW = 0
 MAX_BUCKETS = 20_000
+END_OF_TIME = MAX_TIME_MS + 1  # an edge past every instant the API takes
 
 
 class Granularity(StrEnum):
@@ -42,11 +45,9 @@ class WindowError(ParamError):
 def zone(name: str) -> ZoneInfo:
     """The IANA zone `name`, or WindowError naming `tz`."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise WindowError(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris", "tz"
-        ) from None
+        return params.zone(name)
+    except ParamError as exc:
+        raise WindowError(str(exc), exc.param) from None
 
 
 def _local(ms: int, tz: ZoneInfo) -> datetime:
@@ -78,7 +79,14 @@ def floor(ms: int, granularity: Granularity, tz: ZoneInfo) -> int:
 
 
 def next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
-    """Start of the bucket after the one starting at `start`."""
+    """Start of the bucket after the one starting at `start` (END_OF_TIME past year 9999)."""
+    try:
+        return _next_edge(start, granularity, tz)
+    except (OverflowError, ValueError):
+        return END_OF_TIME
+
+
+def _next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
     if granularity in (Granularity.MINUTE, Granularity.HOUR):
         step = MINUTE if granularity is Granularity.MINUTE else HOUR
         candidate = floor(start + step, granularity, tz)
@@ -91,6 +99,16 @@ def next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
     else:
         d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
     return _midnight(d, tz)
+
+
+def check_local(ms: int, tz: ZoneInfo, param: str) -> None:
+    """WindowError naming `param` when `ms` is not a date the zone can show (past 9999)."""
+    try:
+        _local(ms, tz).isoformat()
+    except (OverflowError, ValueError):
+        raise WindowError(
+            f"{param}: in time zone {tz.key} this instant is past year 9999", param
+        ) from None
 
 
 def buckets(start: int, end: int, granularity: Granularity, tz: ZoneInfo) -> list[tuple[int, int]]:

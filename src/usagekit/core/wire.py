@@ -14,6 +14,7 @@ import msgspec
 import orjson
 
 from usagekit.core.events import MAX_ID_LEN, MAX_TIME_MS, Event, InvalidRecord, parse_time
+from usagekit.core.jsondata import MAX_DEPTH
 
 _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]
 _Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -37,6 +38,7 @@ class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
     events: list[_Record]
 
 
+_SHALLOW = 2 * MAX_DEPTH  # shorter JSON text cannot nest deeper than MAX_DEPTH
 _ARRAY = msgspec.json.Decoder(list[_Record])
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
@@ -44,6 +46,8 @@ _ENVELOPE = msgspec.json.Decoder(_Envelope)
 def decode_events(body: bytes) -> list[Event] | None:
     """Every record of a JSON array (or {"events": [...]}) body, or None to take the slow path."""
     head = body.lstrip()[:1]
+    if b"\\u0000" in body:
+        return None  # NUL is refused per record, with its field named: the slow path does that
     try:
         if head == b"[":
             records = _ARRAY.decode(body)
@@ -52,13 +56,23 @@ def decode_events(body: bytes) -> list[Event] | None:
         else:
             return None
         return [_event(r) for r in records]
-    except (msgspec.ValidationError, msgspec.DecodeError, InvalidRecord):
+    except (
+        msgspec.ValidationError,
+        msgspec.DecodeError,
+        InvalidRecord,
+        orjson.JSONEncodeError,  # an integer past 64 bits, or deep nesting, in data
+        RecursionError,
+    ):
         return None
 
 
 def _event(r: _Record) -> Event:
     t = r.time if type(r.time) is int else parse_time(r.time)
     data = {} if r.data is None else r.data
+    # core.jsondata.canonical, inlined on this hot path; the body holds no NUL (see above).
+    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    if len(data_json) > _SHALLOW and data_json.count("{") + data_json.count("[") > MAX_DEPTH:
+        raise InvalidRecord("data may be nested too deep")  # the slow path decides
     return Event(
         r.id if type(r.id) is str else str(r.id),
         r.source if type(r.source) is str else str(r.source),
@@ -66,5 +80,5 @@ def _event(r: _Record) -> Event:
         r.subject if type(r.subject) is str else str(r.subject),
         t,
         data,
-        orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
+        data_json,
     )

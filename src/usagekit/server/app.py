@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from usagekit import __version__
-from usagekit.server import dashboard, errors, profiles
+from usagekit.server import dashboard, errors, openapi, profiles
 from usagekit.server.body_limit import BodyLimit
 from usagekit.server.context import Context
 from usagekit.server.routes import (
@@ -92,4 +92,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
     app.add_middleware(BodyLimit, limit=settings.body_limit)
+    openapi.install(app)
     return app

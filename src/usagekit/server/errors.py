@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from usagekit.core.errors import ParamError
 from usagekit.server.responses import JSON
 from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from usagekit.services.faults import (
@@ -97,6 +98,10 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> Response:
         return respond(request, exc)
+
+    @app.exception_handler(ParamError)
+    async def _param(request: Request, exc: ParamError) -> Response:
+        return respond(request, ApiError(400, str(exc), exc.param))
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> Response:

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from usagekit.core import params
+from usagekit.core.errors import ParamError
+
+
+def _clean(value: str) -> str:
+    try:
+        return params.text(value, "", max_len=len(value))
+    except ParamError:
+        raise ValueError("contains a NUL character or a lone surrogate") from None
+
+
+# A string field of a request body: no NUL (PostgreSQL text refuses it), no lone surrogate.
+Text = Annotated[str, AfterValidator(_clean)]
 
 
 class Strict(BaseModel):
@@ -23,7 +37,7 @@ class EventIn(BaseModel):
 
 
 class TenantIn(Strict):
-    name: str = Field(min_length=1, max_length=128)
+    name: Text = Field(min_length=1, max_length=128)
 
 
 class TenantOut(BaseModel):
@@ -33,10 +47,10 @@ class TenantOut(BaseModel):
 
 
 class KeyIn(Strict):
-    tenant: str | None = Field(None, description="tenant name; defaults to the caller's")
+    tenant: Text | None = Field(None, description="tenant name; defaults to the caller's")
     role: Literal["admin", "ingest", "read"]
-    subject: str | None = Field(None, min_length=1, max_length=256)
-    name: str | None = Field(None, max_length=128)
+    subject: Text | None = Field(None, min_length=1, max_length=256)
+    name: Text | None = Field(None, max_length=128)
 
 
 class KeyOut(BaseModel):
@@ -55,13 +69,13 @@ class NewKeyOut(KeyOut):
 
 
 class MeterIn(Strict):
-    slug: str
-    event_type: str
+    slug: Text
+    event_type: Text
     aggregation: Literal["sum", "count", "unique_count", "min", "max", "avg", "latest"]
-    value_property: str | None = None
-    dimensions: dict[str, str] = Field(default_factory=dict)
-    unit: str | None = Field(None, max_length=64)
-    description: str | None = Field(None, max_length=2000)
+    value_property: Text | None = None
+    dimensions: dict[Text, Text] = Field(default_factory=dict)
+    unit: Text | None = Field(None, max_length=64)
+    description: Text | None = Field(None, max_length=2000)
 
 
 class MeterOut(BaseModel):
@@ -78,8 +92,8 @@ class MeterOut(BaseModel):
 
 
 class VoidIn(Strict):
-    ids: list[str] = Field(min_length=1, max_length=10_000)
-    source: str = "default"
+    ids: list[Text] = Field(min_length=1, max_length=10_000)
+    source: Text = "default"
 
 
 class VoidOut(BaseModel):

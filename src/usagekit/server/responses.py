@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -21,7 +22,28 @@ class JSON(Response):
         super().__init__(content, status_code, headers)
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=_decimal)
+        except orjson.JSONEncodeError:  # an integer past 64 bits: a sum, say
+            return orjson.dumps(_wide(content), option=orjson.OPT_NON_STR_KEYS, default=_decimal)
+
+
+def _decimal(value: Any) -> Any:
+    """Exact sums that a float cannot show (core.numbers.to_number) go out as written."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _wide(value: Any) -> Any:
+    """`value` with integers past 64 bits as JSON number text, which orjson cannot write."""
+    if isinstance(value, dict):
+        return {k: _wide(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide(v) for v in value]
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return orjson.Fragment(str(value))
+    return value
 
 
 def wants_csv(accept: str | None, fmt: str | None = None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from usagekit.core import jsondata
 from usagekit.core.events import CONFLICT, Event, InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure, subject_of
@@ -40,13 +41,16 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
     """
     if _is_ndjson(content_type):
         return _parse_ndjson(body)
+    if jsondata.may_lose_numbers(body):
+        return _parse_exact(body, None)
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BodyError(
-            f"body is not valid JSON: {exc.msg} at line {exc.lineno} "
-            f"column {exc.colno} (char {exc.pos})"
-        ) from None
+        return _parse_exact(body, exc)
+    return _records_of(doc), []
+
+
+def _records_of(doc: Any) -> list[Any]:
     if isinstance(doc, dict) and "events" in doc:
         doc = doc["events"]
         if not isinstance(doc, list):
@@ -55,7 +59,43 @@ def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[in
         doc = [doc]
     if not isinstance(doc, list):
         raise BodyError('body must be a JSON array of events, {"events": [...]}, or NDJSON')
-    return doc, []
+    return doc
+
+
+def _parse_exact(
+    body: bytes, error: orjson.JSONDecodeError | None
+) -> tuple[list[Any], list[tuple[int, str, str]]]:
+    """Record by record: one too deep is rejected unparsed, numbers are parsed exactly.
+
+    Any other syntax error still rejects the whole body, as the orjson path does.
+    """
+    items = jsondata.split_records(body)
+    if items is None:
+        if error is None:
+            raise BodyError('body must be a JSON array of events, {"events": [...]}, or NDJSON')
+        raise _not_json(error)
+    records: list[Any] = []
+    broken: list[tuple[int, str, str]] = []
+    for index, (raw, depth) in enumerate(items):
+        if depth > jsondata.MAX_DEPTH + 1:
+            text = raw[:1000].decode("utf-8", "replace")
+            broken.append((index, text, f"data: nested deeper than {jsondata.MAX_DEPTH} levels"))
+            records.append(_BROKEN)
+            continue
+        try:
+            records.append(jsondata.loads_exact(raw))
+        except ValueError as exc:
+            if error is not None:
+                raise _not_json(error) from None
+            raise BodyError(f"body is not valid JSON: record {index}: {exc}") from None
+    if len(records) == 1 and isinstance(records[0], dict) and body.lstrip()[:1] == b"{":
+        return _records_of(records[0]), broken
+    return records, broken
+
+
+def _not_json(exc: orjson.JSONDecodeError) -> BodyError:
+    where = f"line {exc.lineno} column {exc.colno} (char {exc.pos})"
+    return BodyError(f"body is not valid JSON: {exc.msg} at {where}")
 
 
 def _is_ndjson(content_type: str) -> bool:
@@ -70,15 +110,45 @@ def _parse_ndjson(body: bytes) -> tuple[list[Any], list[tuple[int, str, str]]]:
         if not line.strip():
             continue
         try:
-            records.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            text = line.decode("utf-8", "replace")
-            broken.append(
-                (index, text, f"line {lineno}: not valid JSON: {exc.msg} at column {exc.colno}")
-            )
+            records.append(_line(line))
+        except _NotJSON as why:
+            text = line[:100_000].decode("utf-8", "replace")
+            broken.append((index, text, f"line {lineno}: {why}"))
             records.append(_BROKEN)
         index += 1
     return records, broken
+
+
+def _line(line: bytes) -> Any:
+    """One NDJSON line: orjson, unless it may round a number or refuses the line."""
+    if jsondata.may_lose_numbers(line):
+        return _exact_line(line)
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return _exact_line(line)  # too deep for orjson, or a lone surrogate
+        except _NotJSON as why:
+            if str(why).startswith("data:"):
+                raise
+            raise _NotJSON(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+
+
+class _NotJSON(ValueError):
+    """An NDJSON line that cannot be a record; the message says why."""
+
+
+def _exact_line(line: bytes) -> Any:
+    """An NDJSON line orjson refused or might round, parsed exactly, or _NotJSON."""
+    items = jsondata.split_records(b"[" + line + b"]")
+    if items is None or len(items) != 1:
+        raise _NotJSON("not valid JSON")
+    if items[0][1] > jsondata.MAX_DEPTH + 1:
+        raise _NotJSON(f"data: nested deeper than {jsondata.MAX_DEPTH} levels")
+    try:
+        return jsondata.loads_exact(items[0][0])
+    except ValueError as exc:
+        raise _NotJSON(f"not valid JSON: {exc}") from None
 
 
 _BROKEN = object()
@@ -131,15 +201,22 @@ def judge(
             good.append((index, event))
         except InvalidRecord as exc:
             rid = record.get("id") if isinstance(record, dict) else None
-            rejected.append(
-                {
-                    "index": index,
-                    "id": rid if isinstance(rid, str | int) else None,
-                    "error": str(exc),
-                }
+            rejected.append({"index": index, "id": _shown_id(rid), "error": str(exc)})
+            failures.append(
+                NewFailure(
+                    str(exc), jsondata.keepable(record), channel, scope or subject_of(record)
+                )
             )
-            failures.append(NewFailure(str(exc), record, channel, scope or subject_of(record)))
     return good, rejected, failures
+
+
+def _shown_id(rid: Any) -> str | int | None:
+    """A rejected record's id as the reply can show it (JSON text, a 64-bit integer)."""
+    if isinstance(rid, str):
+        return rid[:256].encode("utf-8", "replace").decode()
+    if isinstance(rid, int) and not isinstance(rid, bool) and -(2**63) <= rid < 2**64:
+        return rid
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
 from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.numbers import Number
 from usagekit.core.windows import (
     RAW,
     Edge,
@@ -52,17 +53,17 @@ class Query:
                 points.append(Point(lo, hi, labels, value))
         return points
 
-    def total(self, meter: Meter, spec: QuerySpec) -> dict[Group, int | float | None]:
+    def total(self, meter: Meter, spec: QuerySpec) -> dict[Group, Number | None]:
         """One value per group over [start, end)."""
         values = self._values(meter, spec, [(spec.start, spec.end)])
         return {g: v[0] for g, v in values.items()}
 
     def _values(
         self, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
-    ) -> dict[Group, list[int | float | None]]:
+    ) -> dict[Group, list[Number | None]]:
         elem = elementary(wins)
         raw_only = spec.subjects is not None or "subject" in spec.group_by
-        out: dict[Group, list[int | float | None]] = {}
+        out: dict[Group, list[Number | None]] = {}
         fast = None if raw_only else day_counts(self, meter, spec, wins)
         self.paths[fast[1] if fast else "general"] += 1
         if fast is not None:

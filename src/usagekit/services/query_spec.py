@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from usagekit.core.events import InvalidRecord, parse_time
+from usagekit.core import params
+from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
+from usagekit.core.numbers import Number
 from usagekit.core.windows import (
     DAY,
     Granularity,
-    WindowError,
+    check_local,
     floor,
     parse_aggregation_type,
     zone,
@@ -39,7 +41,7 @@ class Point:
     start: int
     end: int
     group: dict[str, str | None]
-    value: int | float | None
+    value: Number | None
 
 
 def build_spec(
@@ -55,23 +57,24 @@ def build_spec(
 ) -> QuerySpec:
     """Validate query parameters against a meter; InvalidInput names the bad one."""
     try:
-        gran = Granularity(granularity)
-    except ValueError:
-        allowed = ", ".join(g.value for g in Granularity)
-        raise InvalidInput(f"granularity must be one of {allowed}", "granularity") from None
-    try:
+        gran = params.granularity(granularity)
         zone_info = zone(tz)
         agg_type = parse_aggregation_type(aggregation_type)
         start_ms, end_ms = resolve_range(start, end, gran, zone_info)
-    except WindowError as exc:
+        check_local(start_ms, zone_info, "from")
+        check_local(end_ms, zone_info, "to")
+    except ParamError as exc:
         raise InvalidInput(str(exc), exc.param) from None
     known = {*meter.dimension_names, "subject"}
     for name in group_by:
+        name = _text(name, "group_by")
         if name not in known:
             raise InvalidInput(_unknown_dimension(meter, name), "group_by")
-    subject_set = set(subjects) if subjects else None
+    subject_set = {_text(s, "subject") for s in subjects} if subjects else None
     clean: list[tuple[str, frozenset[str]]] = []
     for name, values in sorted((filters or {}).items()):
+        for value in values:
+            _text(value, f"filter[{name}]")
         if name not in known:
             raise InvalidInput(_unknown_dimension(meter, name), f"filter[{name}]")
         if name == "subject":
@@ -111,8 +114,15 @@ def resolve_range(
 def parse_instant(value: str, param: str) -> int:
     """A query parameter given as RFC 3339 or Unix ms; InvalidInput naming it otherwise."""
     try:
-        return parse_time(int(value) if value.lstrip("-").isdigit() else value, param)
-    except InvalidRecord as exc:
+        return params.instant(value, param)
+    except ParamError as exc:
+        raise InvalidInput(str(exc), param) from None
+
+
+def _text(value: str, param: str) -> str:
+    try:
+        return params.text(value, param)
+    except ParamError as exc:
         raise InvalidInput(str(exc), param) from None
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from usagekit.core.day_windows import DayPlan, PartialTally, plan_days
 from usagekit.core.daybits import month_of_day, month_to_date_counts, rolling_counts, spread
 from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.numbers import Number
 from usagekit.core.windows import elementary
 from usagekit.services.query_spec import Group, QuerySpec
 
@@ -27,7 +28,7 @@ Months = list[tuple[int, int]]  # one value's (month, day bits) rows
 
 def day_counts(
     query: Query, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
-) -> tuple[dict[Group, list[int | float | None]], str] | None:
+) -> tuple[dict[Group, list[Number | None]], str] | None:
     """Unique counts per window and group, and the plan's name; None when it does not fit."""
     if meter.aggregation is not Aggregation.UNIQUE_COUNT:
         return None
@@ -42,7 +43,7 @@ def day_counts(
             meter.id, month_of_day(plan.day0), month_of_day(plan.stop - 1), gids
         )
     no_edges = [frozenset[str]() for _ in plan.partial]
-    out: dict[Group, list[int | float | None]] = {}
+    out: dict[Group, list[Number | None]] = {}
     for group, per_value in itertools.chain(
         values_by_group(rows, proj), ((g, iter(())) for g in edges)
     ):
@@ -52,7 +53,7 @@ def day_counts(
             PartialTally(p.mask, s)
             for p, s in zip(plan.partial, edges.get(group, no_edges), strict=True)
         ]
-        counts: list[int | float | None] = [0] * len(wins)
+        counts: list[Number | None] = [0] * len(wins)
         counts[plan.regular.start : plan.regular.stop] = _scan(
             plan, spec.aggregation_type, per_value, [t for t in tallies if t.mask]
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from usagekit.core.meters import Meter
+from usagekit.core.numbers import Number, approx
 from usagekit.core.windows import Granularity, parse_aggregation_type, zone
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
@@ -36,7 +37,7 @@ def series(query: Query, caller: Caller, meter: Meter, spec: QuerySpec) -> list[
 
 def totals(
     query: Query, caller: Caller, meter: Meter, spec: QuerySpec
-) -> dict[Group, int | float | None]:
+) -> dict[Group, Number | None]:
     """Query.total within the caller's scope."""
     return query.total(meter, scoped(caller, meter, spec))
 
@@ -52,7 +53,7 @@ def meter_totals(
     group_by: Sequence[str] = (),
     filters: dict[str, Sequence[str]] | None = None,
     subjects: Sequence[str] | None = None,
-) -> dict[Group, int | float | None]:
+) -> dict[Group, Number | None]:
     """One value per group over [lo, hi) ms, from the rollups as native queries are."""
     meter = store.meters.get(caller.tenant_id, slug)
     if meter is None:
@@ -75,4 +76,4 @@ def meter_total(
 ) -> int | float:
     """The ungrouped total (0 when nothing was metered)."""
     found = meter_totals(store, query, caller, slug, lo, hi, **kw)  # type: ignore[arg-type]
-    return next(iter(found.values()), None) or 0
+    return approx(next(iter(found.values()), None) or 0)

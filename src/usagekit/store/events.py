@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from usagekit.core import rollup
 from usagekit.core.events import CONFLICT, Event, format_time
+from usagekit.core.jsondata import printable
 from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure
 from usagekit.core.windows import DAY, HOUR
@@ -354,7 +355,7 @@ def _failure_row(
         "tenant_id": tenant_id,
         "received_ms": received,
         "channel": channel,
-        "error": error,
+        "error": printable(error),  # an error may quote what was sent
         "record": orjson.dumps(record).decode(),
         "subject": subject,
     }

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 
 from usagekit.core.aggregate import Cell
 from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
-from usagekit.core.numbers import join, split
+from usagekit.core.numbers import LIMB, NANO, join_sum, split_sum
 from usagekit.core.rollup import Deltas
 from usagekit.core.windows import DAY
 from usagekit.store import pg
@@ -17,16 +17,24 @@ from usagekit.store.schema import distinct_months, distincts, meter_groups, roll
 from usagekit.store.util import chunks, insert_values
 
 _CELL_COLS = (
-    "meter_id, level, bucket, group_id, count, sum_units, sum_nanos, "
+    "meter_id, level, bucket, group_id, count, sum_carry, sum_units, sum_nanos, "
     "min_value, max_value, last_time, last_seq, last_value"
 )
+# A stored sum is (sum_carry * 10**18 + sum_units) * 10**9 + sum_nanos, with
+# |sum_units| < 10**18 and |sum_nanos| < 10**9 (core.numbers.split_sum). Adding two
+# such parts (and a carry of 1) never leaves 64 bits, so SQLite never turns a sum
+# into a float and PostgreSQL never overflows; each addition carries over (SQL's
+# integer / and % truncate towards zero on both backends, as split_sum does).
+_NANOS = "(rollups.sum_nanos + excluded.sum_nanos)"
+_UNITS = f"(rollups.sum_units + excluded.sum_units + {_NANOS} / {NANO})"
 _NEWER = "(excluded.last_time, excluded.last_seq) > (rollups.last_time, rollups.last_seq)"
 _CELL_HEAD = f"INSERT INTO rollups ({_CELL_COLS})"
 _CELL_TAIL = f"""
 ON CONFLICT (meter_id, level, bucket, group_id) DO UPDATE SET
   count = rollups.count + excluded.count,
-  sum_units = rollups.sum_units + excluded.sum_units,
-  sum_nanos = rollups.sum_nanos + excluded.sum_nanos,
+  sum_carry = rollups.sum_carry + excluded.sum_carry + {_UNITS} / {LIMB},
+  sum_units = {_UNITS} % {LIMB},
+  sum_nanos = {_NANOS} % {NANO},
   min_value = CASE WHEN rollups.min_value IS NULL OR excluded.min_value < rollups.min_value
               THEN excluded.min_value ELSE rollups.min_value END,
   max_value = CASE WHEN rollups.max_value IS NULL OR excluded.max_value > rollups.max_value
@@ -52,6 +60,10 @@ _MONTH_TAIL = (
     "DO UPDATE SET days = distinct_months.days | excluded.days"
 )
 
+# Each part of a sum added up over many cells in SQL, each term below 10**9 in size so that
+# SQLite's SUM (which raises on overflow) never overflows.
+_SUMS = f"SUM(r.sum_carry), SUM(r.sum_units / {NANO}), SUM(r.sum_units % {NANO}), SUM(r.sum_nanos)"
+
 Piece = tuple[int, int, int, int]  # (elementary index, level, lo, hi)
 
 
@@ -59,6 +71,10 @@ class Rollups:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        # SQL's % operator, written %% where the driver formats with %s.
+        percent = "%" if self.mark == "?" else "%%"
+        self.cell_tail = _CELL_TAIL.replace("%", percent)
+        self.sums = _SUMS.replace("%", percent)
         self._groups: dict[tuple[int, str], int] = {}
 
     def forget_groups(self) -> None:
@@ -98,7 +114,7 @@ class Rollups:
         if deltas.cells:
             rows = []
             for (mid, level, bucket, group), c in deltas.cells.items():
-                units, nanos = split(c.nanos)
+                carry, units, nanos = split_sum(c.nanos)
                 rows.append(
                     (
                         mid,
@@ -106,6 +122,7 @@ class Rollups:
                         bucket,
                         ids[(mid, group)],
                         c.count,
+                        carry,
                         units,
                         nanos,
                         c.min,
@@ -115,7 +132,7 @@ class Rollups:
                         c.last,
                     )
                 )
-            insert_values(conn, _CELL_HEAD, rows, _CELL_TAIL, self.mark)
+            insert_values(conn, _CELL_HEAD, rows, self.cell_tail, self.mark)
         if deltas.months:
             mrows = [
                 (mid, ids[(mid, group)], value, month, bits)
@@ -217,14 +234,13 @@ class Rollups:
                     "AND r.level = p.level AND r.bucket >= p.lo AND r.bucket < p.hi"
                 ) + where_groups
                 sql = (
-                    head + "SELECT p.idx, r.group_id, SUM(r.count), SUM(r.sum_units), "
-                    "SUM(r.sum_nanos), MIN(r.min_value), MAX(r.max_value) "
-                    + join_on
-                    + " GROUP BY p.idx, r.group_id"
+                    head + "SELECT p.idx, r.group_id, SUM(r.count), " + self.sums + ", "
+                    "MIN(r.min_value), MAX(r.max_value) " + join_on + " GROUP BY p.idx, r.group_id"
                 )
-                for idx, gid, count, units, nanos, mn, mx in _rows(conn, sql, params):
+                for idx, gid, count, carry, hi, lo, nanos, mn, mx in _rows(conn, sql, params):
                     cell = out.get((idx, gid))
-                    add = Cell(int(count), join(int(units), int(nanos)), mn, mx)
+                    units = int(hi) * NANO + int(lo)
+                    add = Cell(int(count), join_sum(int(carry), units, int(nanos)), mn, mx)
                     if cell is None:
                         out[(idx, gid)] = add
                     else:

@@ -84,6 +84,8 @@ rollups = Table(
     Column("bucket", BigInteger, nullable=False),
     Column("group_id", BigInteger, nullable=False),
     Column("count", BigInteger, nullable=False),
+    # The sum is (sum_carry * 10**18 + sum_units) * 10**9 + sum_nanos: see store.rollups.
+    Column("sum_carry", BigInteger, nullable=False, server_default="0"),
     Column("sum_units", BigInteger, nullable=False),
     Column("sum_nanos", BigInteger, nullable=False),
     Column("min_value", Float),

@@ -8,10 +8,10 @@ record mentions.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-import orjson
-
+from usagekit.core import jsondata
 from usagekit.core.events import MAX_ID_LEN, Event, InvalidRecord, _datetime_ms
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import NotANumber, to_nanos, to_number
@@ -109,7 +109,10 @@ def charge_of(record: dict[str, Any]) -> int | float:
         raise InvalidRecord(f"Charge: {exc}") from None
     if nanos < 0:
         raise InvalidRecord("Charge: must not be negative (AdjustmentType gives the sign)")
-    return to_number(nanos)
+    charge = to_number(nanos)
+    if isinstance(charge, Decimal):
+        raise InvalidRecord(f"Charge: {str(raw)[:40]} has more digits than can be kept exactly")
+    return charge
 
 
 def _parent(value: object) -> object:
@@ -159,7 +162,10 @@ def translate(kind: str, record: object) -> Event:
     data = canonical(record)
     data["Charge"] = charge
     data[SIGNED] = signed
-    data_json = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        data_json = jsondata.canonical(data)
+    except jsondata.DataError as exc:
+        raise InvalidRecord(str(exc).replace("data", "record", 1)) from None
     return Event(
         names["LocalRecordID"],
         SOURCE_PREFIX + names["Resource"],

@@ -52,7 +52,9 @@ USER_ROLES = {"admin": "Account Admin", "ingest": "Publisher", "read": "Viewer"}
 
 def user_id(subject: str) -> int | str:
     """A subject as Geobox's user id: numeric subjects are integers, others stay strings."""
-    return int(subject) if subject.isdigit() and len(subject) < 19 else subject
+    return (
+        int(subject) if subject.isascii() and subject.isdigit() and len(subject) < 19 else subject
+    )
 
 
 def oldest_needed(end_ms: int, scale: str, limit: int) -> int:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from usagekit.core import params
 from usagekit.core.events import _datetime_ms
 from usagekit.core.records import Role
 from usagekit.server.auth import Can, Principal, admit, client_address, ctx
@@ -84,12 +85,7 @@ async def failed(request: Request, who: Reader) -> Response:
 @router.delete("/usage/failed/{ids}")
 async def clear(request: Request, ids: str, who: Fixer) -> Response:
     """Clear failed records by FailedRecordID (comma-separated)."""
-    try:
-        wanted = [int(part) for part in ids.split(",") if part.strip()]
-    except ValueError:
-        raise ApiError(
-            400, f"FailedRecordIDs must be integers separated by commas: {ids!r}"
-        ) from None
+    wanted = [params.row_id(part, "FailedRecordID") for part in ids.split(",") if part.strip()]
     if not wanted:
         raise ApiError(400, "no FailedRecordID given")
     reply = await ctx(request).writer.call("amie_clear", who.caller, wanted)

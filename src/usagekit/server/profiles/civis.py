@@ -18,7 +18,7 @@ from usagekit.server.auth import Can, Principal, authorize, bearer, ctx
 from usagekit.server.profiles import Profile
 from usagekit.server.profiles.civis_spec import SPEC
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import RowId, blocking
 from usagekit.services.profiles import civis
 
 PREFIX = "/civis"
@@ -81,7 +81,7 @@ async def org_summary(
 
 
 @router.get("/usage/llm/{stat_id}")
-async def get_llm(request: Request, who: Who, stat_id: int) -> Response:
+async def get_llm(request: Request, who: Who, stat_id: RowId) -> Response:
     return JSON(await blocking(civis.get_llm, ctx(request).store, who.caller, stat_id))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from usagekit.core import params
 from usagekit.core.events import format_time
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.server.auth import Can, Principal, ctx, require
@@ -85,6 +86,7 @@ async def revoke_key(
 ) -> Response:
     """Revoke a key of the caller's tenant; it stops working at once on this server."""
     context = ctx(request)
+    params.text(key_id, "key_id", 64)
     if not await context.writer.call("revoke_key", who.tenant_id, key_id):
         raise ApiError(404, f"no live key {key_id!r} in this tenant", "key_id")
     context.forget_keys()

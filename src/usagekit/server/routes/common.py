@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from usagekit.core import params
 from usagekit.core.events import format_time
 from usagekit.server.body_limit import too_big
 from usagekit.server.errors import ApiError
@@ -31,19 +31,19 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def encode_cursor(*parts: int) -> str:
-    return base64.urlsafe_b64encode(":".join(map(str, parts)).encode()).decode().rstrip("=")
+# A row id in a path (failure ids, event seqs): positive and signed 64-bit, as SQL keeps it.
+RowId = Annotated[int, Path(ge=1, le=params.MAX_ID)]
+encode_cursor = params.encode_cursor
 
 
 def decode_cursor(cursor: str, n: int) -> tuple[int, ...]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        parts = tuple(int(p) for p in raw.split(":"))
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "cursor: not a cursor returned by this API", "cursor") from None
-    if len(parts) != n:
-        raise ApiError(400, "cursor: not a cursor returned by this API", "cursor")
-    return parts
+    """The n integers of a cursor from encode_cursor; 400 naming `cursor` otherwise."""
+    return params.cursor(cursor, n)
+
+
+def text_param(value: str | None, param: str) -> str | None:
+    """An optional name or label from the query string (no NUL, at most 256 characters)."""
+    return None if value is None else params.text(value, param)
 
 
 def iso(ms: int | None) -> str | None:

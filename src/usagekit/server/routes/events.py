@@ -13,7 +13,14 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
-from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor, iso, read_body
+from usagekit.server.routes.common import (
+    blocking,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    read_body,
+    text_param,
+)
 from usagekit.services import events
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import BodyError, prepare
@@ -113,6 +120,7 @@ async def list_events(
     cursor: str | None = None,
 ) -> Response:
     """Stored events, newest first, voided ones included and marked."""
+    type, subject = text_param(type, "type"), text_param(subject, "subject")
     after = decode_cursor(cursor, 2) if cursor else None
     rows = await blocking(
         events.page,
@@ -140,6 +148,7 @@ async def export_events(
     type: str | None = None,
 ) -> Response:
     """Every event in the range as CSV, streamed page by page (flat memory)."""
+    type = text_param(type, "type")
     chunks = events_csv(
         ctx(request).store, who.caller, time_param(from_, "from"), time_param(to, "to"), type
     )

@@ -12,7 +12,13 @@ from usagekit.core.records import Failure
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import FailurePage, RetryOut
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking, decode_cursor, encode_cursor
+from usagekit.server.routes.common import (
+    RowId,
+    blocking,
+    decode_cursor,
+    encode_cursor,
+    text_param,
+)
 from usagekit.services import failures
 
 router = APIRouter(prefix="/v1/failures", tags=["failures"])
@@ -38,6 +44,7 @@ async def list_failures(
 ) -> Response:
     """Failures, newest first, each with the record verbatim and its error."""
     after = decode_cursor(cursor, 1)[0] if cursor else None
+    channel = text_param(channel, "channel")
     rows = await blocking(
         failures.page,
         ctx(request).store,
@@ -58,7 +65,9 @@ async def list_failures(
 
 @router.delete("/{failure_id}", status_code=204)
 async def clear_failure(
-    request: Request, failure_id: int, who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))]
+    request: Request,
+    failure_id: RowId,
+    who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))],
 ) -> Response:
     await ctx(request).writer.call("clear_failure", who.caller, failure_id)
     return Response(status_code=204)
@@ -66,7 +75,9 @@ async def clear_failure(
 
 @router.post("/{failure_id}/retry", response_model=RetryOut)
 async def retry_failure(
-    request: Request, failure_id: int, who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))]
+    request: Request,
+    failure_id: RowId,
+    who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))],
 ) -> Response:
     """Submit the record again (after fixing its cause, such as a conflicting original).
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from usagekit.core import params
 from usagekit.core.events import format_time
 from usagekit.core.meters import InvalidMeter, Meter, validate_meter
 from usagekit.core.presets import profile_of
@@ -26,6 +27,7 @@ router = APIRouter(tags=["meters"])
 
 
 def find_meter(store: Store, tenant_id: int, slug: str) -> Meter:
+    params.text(slug, "slug", 64)
     meter = store.meters.get(tenant_id, slug)
     if meter is None:
         raise ApiError(404, f"no meter {slug!r}; GET /v1/meters lists them", "slug")

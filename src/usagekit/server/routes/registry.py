@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
+from usagekit.server.models import Text
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking
 
@@ -24,7 +25,7 @@ Admin = Annotated[Principal, Depends(require(Can.MANAGE))]
 
 
 class NamesIn(BaseModel):
-    names: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+    names: list[Annotated[Text, Field(min_length=1, max_length=256)]] = Field(
         min_length=1, max_length=10_000
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from usagekit.core import jsondata
 from usagekit.core.events import CONFLICT, Event, InvalidRecord
 from usagekit.core.profiles.amie import (
     CHANNEL,
@@ -38,9 +39,12 @@ MESSAGE_SHAPE = 'a usage message is {"UsageType": "Compute|Storage|Adjustment", 
 def parse_message(body: bytes) -> tuple[str, list[Any]]:
     """(usage type, records) of a request body; InvalidInput (400) when it is not a message."""
     try:
-        doc = orjson.loads(body)
+        # orjson would round integers past 64 bits: those bodies are parsed exactly
+        doc = jsondata.loads_exact(body) if jsondata.may_lose_numbers(body) else orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"body is not JSON ({exc.msg}); {MESSAGE_SHAPE}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"body is not JSON ({str(exc)[:80]}); {MESSAGE_SHAPE}") from None
     if not isinstance(doc, dict):
         raise InvalidInput(f"body is not a usage message: {MESSAGE_SHAPE}")
     try:
@@ -118,8 +122,8 @@ def owner(record: Any) -> str | None:
 
 
 def kept(kind: str, record: Any) -> Any:
-    """A record as kept in a failure: verbatim, with its usage type."""
-    return {**record, "UsageType": kind} if isinstance(record, dict) else record
+    """A record as kept in a failure: verbatim, with its usage type (or its JSON text)."""
+    return jsondata.keepable({**record, "UsageType": kind} if isinstance(record, dict) else record)
 
 
 def echo(kind: str, record: Any, error: str) -> dict[str, Any]:
@@ -128,6 +132,7 @@ def echo(kind: str, record: Any, error: str) -> dict[str, Any]:
     amieclient parses these into records; a Compute record without an
     Attributes object would crash it, so one is supplied (empty).
     """
+    record = jsondata.keepable(record)
     out = dict(record) if isinstance(record, dict) else {"Record": record}
     if kind == "Compute" and not isinstance(out.get("Attributes"), dict):
         out["Attributes"] = {}

@@ -112,7 +112,7 @@ def _order(order_by: str | None) -> list[tuple[str, bool]]:
 
 def get_key(store: Store, tenant_id: int, subject: str | None, key_id: str) -> dict[str, Any]:
     """One API key by id; a user sees only keys their own events name."""
-    wanted = int(key_id) if key_id.isdigit() and len(key_id) < 19 else None
+    wanted = int(key_id) if key_id.isascii() and key_id.isdigit() and len(key_id) < 19 else None
     for value, gid in key_ids(store, tenant_id).items():
         if gid == wanted:
             if subject is None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
+from usagekit.core.numbers import Number, approx
 from usagekit.core.profiles.launchdarkly import Endpoint, Reply
 from usagekit.core.profiles.launchdarkly_params import Plan, resolve
 from usagekit.core.windows import buckets
@@ -71,7 +72,7 @@ def usage(
     return {"_links": links, "metadata": metadata, "series": series}
 
 
-def _used(totals: dict[Group, int | float | None]) -> set[tuple[str, ...]]:
+def _used(totals: dict[Group, Number | None]) -> set[tuple[str, ...]]:
     """The groups with usage, a missing value shown as Unknown."""
     return {tuple(UNKNOWN if v is None else v for v in g) for g, value in totals.items() if value}
 
@@ -84,7 +85,7 @@ def _series(
     columns: dict[Group, list[int | float]] = {}
     for point in query.series(meter, spec):
         group = tuple(point.group[d] for d in spec.group_by)
-        value = point.value or 0
+        value = approx(point.value or 0)
         columns.setdefault(group, []).append(value if floats else _integer(value))
     metadata = [{**plan.path, **dict(zip(plan.labels, group, strict=True))} for group in columns]
     rows: list[dict[str, int | float]] = []
