@@ -19,6 +19,7 @@ from tests.conftest import ADMIN_KEY
 from usagekit.server.app import create_app
 from usagekit.server.profiles import profiles
 from usagekit.server.settings import Settings
+from usagekit.services.ingest import MAX_FAILURE_ROWS
 
 HOSTILE = [
     "²",
@@ -181,3 +182,28 @@ def test_amie_judges_each_pathological_record_alone(lenient: TestClient, name: s
     got = reply.json()
     assert got["LoadedRecordCount"] == 2
     assert len(got["ValidationFailedRecords"]) == 1
+
+
+def test_an_amie_flood_of_invalid_records_keeps_a_bounded_number(lenient: TestClient) -> None:
+    """Every invalid record is echoed with its error; at most MAX_FAILURE_ROWS are kept."""
+    n = MAX_FAILURE_ROWS + 500
+    body = orjson.dumps({"UsageType": "Compute", "Records": [{} for _ in range(n)]})
+    reply = lenient.post(
+        "/amie/usage/", content=body, headers={"XA-API-KEY": ADMIN_KEY, "XA-SITE": "default"}
+    )
+    assert reply.status_code == 200, reply.text
+    assert len(reply.json()["ValidationFailedRecords"]) == n
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    kept, cursor = 0, None
+    while True:
+        params = {
+            "limit": 1000,
+            "channel": "amie-invalid",
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = lenient.get("/v1/failures", params=params, headers=admin).json()
+        kept += len(page["data"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert kept == MAX_FAILURE_ROWS

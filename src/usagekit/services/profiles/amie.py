@@ -30,6 +30,7 @@ from usagekit.core.profiles.amie import (
 from usagekit.core.records import Failure, NewFailure, subject_of
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
+from usagekit.services.ingest import MAX_FAILURE_ROWS
 from usagekit.store import Store, TenantBatch
 from usagekit.store.processing import Pending, Written
 
@@ -109,7 +110,12 @@ def process(
         for i, e in invalid
     ]
     batch = TenantBatch.of(
-        tenant_id, ok, rejects if keep_invalid else [], CONFLICT_CHANNEL, keep_conflicts
+        tenant_id,
+        ok,
+        rejects if keep_invalid else [],
+        CONFLICT_CHANNEL,
+        keep_conflicts,
+        failure_cap=MAX_FAILURE_ROWS,
     )
     refs = {i: ref(ev) for i, ev in ok}
     written = store.processing.write(batch, refs, CHANNEL, pending, scope)
