@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from usagekit.compat.amie_records import (
+from usagekit.profiles.amie.compat_records import (
     AdjustmentUsageRecord,
     ComputeUsageRecord,
     StorageUsageRecord,

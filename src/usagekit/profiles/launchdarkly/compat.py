@@ -26,15 +26,15 @@ from urllib.parse import quote
 
 from usagekit.client.base import Call
 from usagekit.client.sync import Client
-from usagekit.compat.launchdarkly_models import (
+from usagekit.profiles.launchdarkly.compat_models import (
     SdkListRep,
     SdkVersionListRep,
     SdkVersionRep,
     SeriesListRep,
     SeriesListRepFloat,
 )
-from usagekit.core.profiles.launchdarkly import Endpoint
-from usagekit.core.profiles.launchdarkly_endpoints import BY_METHOD
+from usagekit.profiles.launchdarkly.endpoints import BY_METHOD
+from usagekit.profiles.launchdarkly.model import Endpoint
 
 Time = str | int | datetime | None
 Values = str | Sequence[str] | None
