@@ -125,3 +125,6 @@ class APIClient:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+__all__ = ["APIClient", "Response", "Usage"]

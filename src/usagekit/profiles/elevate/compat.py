@@ -157,3 +157,12 @@ class UsageMonitoringService:
             claims = jwt.decode(self._token, options={"verify_signature": False})
             self._expires = float(claims.get("exp", time.time() + 300))
             return self._token
+
+
+__all__ = [
+    "LOCALHOST",
+    "ElevateConfigurationException",
+    "UsageMonitoringResponse",
+    "UsageMonitoringService",
+    "base_url",
+]

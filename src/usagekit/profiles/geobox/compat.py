@@ -287,3 +287,15 @@ class AsyncUsage:
         body = {"user_id": user_id} if user_id else {}
         summary: dict[str, Any] = await api.post(f"{cls.BASE_ENDPOINT}update", body)
         return summary
+
+
+__all__ = [
+    "DATE_FORMAT",
+    "RANGE_NEEDED",
+    "AsyncApiKey",
+    "AsyncGeoboxClient",
+    "AsyncUsage",
+    "AsyncUser",
+    "UsageParam",
+    "UsageScale",
+]

@@ -404,3 +404,15 @@ class AccountUsageBetaApi:
     ) -> SeriesListRep:
         """Get Vega AI usage."""
         return self._series("get_vega_ai_usage", locals())
+
+
+__all__ = [
+    "AccountUsageBetaApi",
+    "ApiClient",
+    "Configuration",
+    "SdkListRep",
+    "SdkVersionListRep",
+    "SdkVersionRep",
+    "SeriesListRep",
+    "SeriesListRepFloat",
+]
