@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from usagekit.client.sync import Client
 from usagekit.profiles.amie.compat_records import (
     AdjustmentUsageRecord,
     ComputeUsageRecord,
@@ -261,11 +262,17 @@ class UsageClient:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        **options: Any,
     ) -> None:
         self.usage_url = usage_url if usage_url.endswith("/") else usage_url + "/"
         self.site_name = site_name
-        headers = {"XA-API-KEY": api_key, "XA-SITE": site_name}
-        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        self._http = Client(
+            self.usage_url.rstrip("/"),
+            auth_headers={"XA-API-KEY": api_key, "XA-SITE": site_name},
+            timeout=timeout,
+            transport=transport,
+            **options,
+        )
 
     def __enter__(self) -> UsageClient:
         return self
@@ -278,8 +285,17 @@ class UsageClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = self._http.request(method, self.usage_url + path, **kwargs)
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Any:
+        # Every call is safe to repeat: records are stored once by LocalRecordID.
+        reply = self._http.request(
+            method, "/" + path, params=params, content=body, idempotent=True, check=False
+        )
         if reply.status_code != 200:
             try:
                 message = str(reply.json().get("error"))
@@ -298,9 +314,7 @@ class UsageClient:
         replies = []
         for message in _messages(usage_packets):
             for body in chunk_bodies(message):
-                got = self._call(
-                    "POST", "usage/", content=body, headers={"Content-Type": "application/json"}
-                )
+                got = self._call("POST", "usage/", body=body)
                 replies.append(UsageResponse.from_dict(got))
         return replies
 

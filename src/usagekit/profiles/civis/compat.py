@@ -2,19 +2,21 @@
 
 `APIClient(api_key=None)` reads CIVIS_API_KEY and CIVIS_API_ENDPOINT (e.g.
 http://localhost:8200/civis/) like civis-python; `client.usage` has the seed's
-five methods and returns `Response` objects with snake_case attributes.
+five methods and returns `Response` objects with snake_case attributes. Requests go
+through usagekit.Client.request (its retries); other keyword arguments
+(max_retries=...) go to that Client.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import warnings
 from typing import Any
 
-import httpx
-
-from usagekit.errors import ConfigurationError, TransportError, from_response
+from usagekit.client.sync import Client
+from usagekit.errors import ConfigurationError
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -38,18 +40,12 @@ class Response(dict[str, Any]):
 class Usage:
     """The /usage endpoint: LLM runs, organisation summaries, matching runs."""
 
-    def __init__(self, http: httpx.Client) -> None:
-        self._http = http
+    def __init__(self, client: Client) -> None:
+        self._client = client
 
     def _get(self, path: str, **params: Any) -> Any:
-        query = {k: v for k, v in params.items() if v is not None}
-        try:
-            reply = self._http.get(path, params=query)
-        except httpx.TransportError as exc:
-            raise TransportError(f"cannot reach {self._http.base_url}: {exc}") from exc
-        if reply.status_code >= 400:
-            raise from_response(reply.status_code, reply.content, reply.headers)
-        return reply.json()
+        query = [(k, str(v)) for k, v in params.items() if v is not None]
+        return self._client.request("GET", "/" + path, params=query).json()
 
     def get_llm(self, id: int) -> Response:
         """One LLM usage statistic by its id."""
@@ -104,7 +100,12 @@ class APIClient:
     """The part of civis.APIClient usagekit serves: `usage`."""
 
     def __init__(
-        self, api_key: str | None = None, *, endpoint: str | None = None, timeout: float = 60
+        self,
+        api_key: str | None = None,
+        *,
+        endpoint: str | None = None,
+        timeout: float = 60,
+        **options: Any,
     ) -> None:
         key = api_key or os.environ.get("CIVIS_API_KEY")
         if not key:
@@ -114,11 +115,18 @@ class APIClient:
             raise ConfigurationError(
                 "no endpoint: pass endpoint= or set CIVIS_API_ENDPOINT (http://HOST:PORT/civis/)"
             )
-        self._http = httpx.Client(base_url=base.rstrip("/") + "/", auth=(key, ""), timeout=timeout)
-        self.usage = Usage(self._http)
+        # As civis-python: HTTP Basic with the key as the user name.
+        basic = base64.b64encode(f"{key}:".encode()).decode()
+        self._client = Client(
+            base.rstrip("/"),
+            auth_headers={"Authorization": f"Basic {basic}"},
+            timeout=timeout,
+            **options,
+        )
+        self.usage = Usage(self._client)
 
     def close(self) -> None:
-        self._http.close()
+        self._client.close()
 
     def __enter__(self) -> APIClient:
         return self

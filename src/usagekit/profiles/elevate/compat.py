@@ -3,6 +3,8 @@
 Settings come from the arguments or, when one is None or empty, from E2_SERVER,
 E2_CLIENT_ID and E2_SECRET_KEY. `server="localhost"` means http://localhost:8200
 (as in the vendor's client); usagekit also takes a full http(s) URL here.
+Requests go through usagekit.Client.request (its retries); other keyword
+arguments (max_retries=...) go to that Client.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import httpx
 import jwt
 import orjson
 
-from usagekit.errors import AuthenticationError, TransportError, from_response
+from usagekit.client.sync import Client
+from usagekit.errors import AuthenticationError
 
 LOCALHOST = "http://localhost:8200"
 _SERVER = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -82,11 +85,13 @@ class UsageMonitoringService:
         secret_key: str | None = None,
         *,
         timeout: float = 60.0,
+        **options: Any,
     ) -> None:
         url = base_url(_setting(server, "E2_SERVER", "server"))
         self._client_id = _setting(client_id, "E2_CLIENT_ID", "client_id")
         self._secret = _setting(secret_key, "E2_SECRET_KEY", "secret_key", secret=True)
-        self._http = httpx.Client(base_url=url, timeout=timeout)
+        # No standing credentials: each call carries the access token of the moment.
+        self._http = Client(url, auth_headers={}, timeout=timeout, **options)
         self._lock = threading.Lock()
         self._token = ""
         self._expires = 0.0
@@ -126,32 +131,22 @@ class UsageMonitoringService:
     ) -> bytes:
         params = {"metricType": metric_type, "startDate": _stamp(start), "endDate": _stamp(end)}
         headers = {"Authorization": f"Bearer {self._authorization()}"}
-        try:
-            reply = self._http.get(
-                path, params={k: v for k, v in params.items() if v}, headers=headers
-            )
-        except httpx.TransportError as exc:
-            raise TransportError(f"cannot reach {self._http.base_url}: {exc}") from exc
-        if reply.status_code >= 400:
-            raise from_response(reply.status_code, reply.content, reply.headers)
-        return reply.content
+        query = [(k, v) for k, v in params.items() if v]
+        return self._http.request("GET", path, params=query, headers=headers).content
 
     def _authorization(self) -> str:
         """A valid access token, exchanged again shortly before it expires."""
         with self._lock:
             if time.time() < self._expires - _REFRESH_SKEW:
                 return self._token
+            body = orjson.dumps({"clientId": self._client_id, "secret": self._secret})
             try:
-                reply = self._http.post(
-                    "/exchange-auth-code",
-                    json={"clientId": self._client_id, "secret": self._secret},
+                # Exchanging changes nothing on the server: safe to send again.
+                reply = self._http.request(
+                    "POST", "/exchange-auth-code", content=body, idempotent=True
                 )
-            except httpx.TransportError as exc:
-                raise TransportError(f"cannot reach {self._http.base_url}: {exc}") from exc
-            if reply.status_code == 401:
-                raise AuthenticationError("Invalid credentials.", status=401)
-            if reply.status_code >= 400:
-                raise from_response(reply.status_code, reply.content, reply.headers)
+            except AuthenticationError:
+                raise AuthenticationError("Invalid credentials.", status=401) from None
             self._token = reply.json()["accessToken"]
             # As upstream: the token's own `exp`, read without verifying (the server verifies).
             claims = jwt.decode(self._token, options={"verify_signature": False})

@@ -7,8 +7,9 @@ Code written for Geobox's AsyncUsage runs unchanged against usagekit:
         rows = await AsyncUsage.get_api_usage(client, user, UsageScale.Day,
                                               UsageParam.Calls, days_before_now=5)
 
-HTTP goes through httpx (the key as a Bearer header, never in the URL); errors are
-usagekit.errors classes. Aware datetimes are sent in UTC, naive ones are taken as UTC.
+HTTP goes through usagekit.AsyncClient.request, with its retries (the key as a
+Bearer header, never in the URL); errors are usagekit.errors classes. Aware
+datetimes are sent in UTC, naive ones are taken as UTC.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
-from usagekit.errors import ConfigurationError, TransportError, UsagekitError, from_response
+from usagekit.client.aio import AsyncClient
+from usagekit.errors import ConfigurationError, UsagekitError, from_response
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 RANGE_NEEDED = "one of days_before_now or from_date/to_date parameters must have value"
@@ -84,15 +86,19 @@ class AsyncGeoboxClient:
         *,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
     ) -> None:
         key = apikey or os.environ.get("GEOBOX_APIKEY")
         if not key:
             raise ConfigurationError("apikey: pass apikey= or set GEOBOX_APIKEY")
         self.base_url = urljoin(host if host.endswith("/") else host + "/", ver)
-        self._http = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        self._http = AsyncClient(
+            self.base_url.rstrip("/"),
+            key,
+            headers={"Accept": "application/json"},
             timeout=timeout,
             transport=transport,
+            **options,
         )
 
     async def __aenter__(self) -> AsyncGeoboxClient:
@@ -109,19 +115,12 @@ class AsyncGeoboxClient:
     async def _request(
         self, method: str, endpoint: str, params: dict[str, Any] | None, body: Any = None
     ) -> Any:
-        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        clean = [(k, _param(v)) for k, v in (params or {}).items() if v is not None]
         content = orjson.dumps(body) if body is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else None
-        try:
-            reply = await self._http.request(
-                method,
-                urljoin(self.base_url, endpoint),
-                params=clean,
-                content=content,
-                headers=headers,
-            )
-        except httpx.TransportError as exc:
-            raise TransportError(f"{method} {endpoint}: {exc}") from exc
+        # Every call is safe to repeat: reads, and recomputing a user's usage.
+        reply = await self._http.request(
+            method, "/" + endpoint, params=clean, content=content, idempotent=True, check=False
+        )
         if reply.status_code >= 400:
             raise _error(reply)
         return orjson.loads(reply.content) if reply.content else None
@@ -190,6 +189,13 @@ def _error(reply: httpx.Response) -> UsagekitError:
         err.param = str(loc[-1]) if loc else None
         err.args = (err.message,)
     return err
+
+
+def _param(value: Any) -> str:
+    """A query value as httpx wrote it before: booleans in lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _when(value: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ Code written for launchdarkly-api runs unchanged, with usagekit's classes:
         api = AccountUsageBetaApi(api_client)
         reply = api.get_contexts_total_usage(group_by="sdkName", aggregation_type="rolling_30d")
 
-Requests go through usagekit.Client (retries, Retry-After on 429); errors are
+Requests go through usagekit.Client.request (retries, Retry-After on 429); errors are
 usagekit.errors classes. Repeatable filters take a string or a list of strings;
 `var_from` and `to` also take an int or a datetime (sent in the endpoint's unit).
 """
@@ -24,7 +24,6 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from usagekit.client.base import Call
 from usagekit.client.sync import Client
 from usagekit.profiles.launchdarkly.compat_models import (
     SdkListRep,
@@ -95,7 +94,7 @@ class ApiClient:
                 params.append((wire, value))
             else:
                 params.extend((wire, str(v)) for v in value)
-        return self.client._send(Call("GET", PREFIX + path, params)).json()
+        return self.client.request("GET", PREFIX + path, params=params).json()
 
 
 def _stamp(value: str | int | datetime, seconds: bool) -> str:
