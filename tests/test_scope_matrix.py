@@ -40,7 +40,7 @@ from tests.scope_world import (
     tag,
 )
 from tests.scope_writes import WRITES
-from usagekit.core.profiles.launchdarkly_endpoints import ENDPOINTS
+from usagekit.profiles.launchdarkly.endpoints import ENDPOINTS
 from usagekit.server.app import create_app
 from usagekit.server.settings import Settings
 

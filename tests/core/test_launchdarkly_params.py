@@ -8,9 +8,9 @@ import pytest
 
 from usagekit.core.errors import ParamError
 from usagekit.core.presets import preset
-from usagekit.core.profiles.launchdarkly_endpoints import BY_METHOD, ENDPOINTS
-from usagekit.core.profiles.launchdarkly_params import resolve
 from usagekit.core.windows import Granularity
+from usagekit.profiles.launchdarkly.endpoints import BY_METHOD, ENDPOINTS
+from usagekit.profiles.launchdarkly.params import resolve
 
 NOW = int(datetime(2026, 11, 17, 15, 30, tzinfo=UTC).timestamp() * 1000)
 HOUR = 3_600_000

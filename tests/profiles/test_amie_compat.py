@@ -1,4 +1,5 @@
-"""usagekit.compat.amie against `usagekit serve`: chunked sends, Storage, clear, status, summary."""
+"""usagekit.profiles.amie.compat (usagekit.compat.amie) against `usagekit serve`: chunked sends,
+Storage, clear, status, summary."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from tests.conftest import ADMIN_KEY
 from tests.live import USAGEKIT, Live, serve
 from tests.profiles.amie_data import Oracle, adjustments, compute, storage
-from usagekit.compat.amie import (
+from usagekit.profiles.amie.compat import (
     CHUNK_BYTES,
     AdjustmentUsageRecord,
     ComputeUsageRecord,

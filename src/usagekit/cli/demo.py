@@ -17,16 +17,22 @@ from usagekit.cli.common import KeyOption, UrlOption, app, connect, console, out
 @dataclass(frozen=True)
 class DemoTenant:
     name: str
-    profiles: tuple[str, ...]
+    profiles: tuple[str, ...]  # names of sample sets (samples.PROFILES)
     scale: float
 
 
-# The caller's own tenant gets every profile, so the bootstrap key sees data at once.
+# Demo tenants besides 'default', with their volume; which sample sets each gets is
+# said by the sets themselves (Samples.demo_tenants).
+_OTHERS = {"acme-hpc": 0.5, "globex-maps": 0.5, "initech-ai": 0.4}
+# The caller's own tenant gets every sample set, so the bootstrap key sees data at once.
 TENANTS = (
-    DemoTenant("default", ("hpc", "geobox", "civis", "launchdarkly"), 1.0),
-    DemoTenant("acme-hpc", ("hpc",), 0.5),
-    DemoTenant("globex-maps", ("geobox",), 0.5),
-    DemoTenant("initech-ai", ("civis", "launchdarkly"), 0.4),
+    DemoTenant("default", tuple(samples.PROFILES), 1.0),
+    *(
+        DemoTenant(
+            name, tuple(s.name for s in samples.PROFILES.values() if name in s.demo_tenants), scale
+        )
+        for name, scale in _OTHERS.items()
+    ),
 )
 
 

@@ -42,6 +42,38 @@ class Call:
     # Safe to send twice: reads, deletes, and ingest (deduplicated by id).
     idempotent: bool = True
     stream: bool = False
+    headers: Mapping[str, str] | None = None  # over the client's own, for this call only
+    check: bool = True  # an error status raises usagekit.errors; False: the reply is returned
+
+
+# Methods safe to send twice unless the caller says otherwise (RFC 9110).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def request_call(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+    content: bytes | None = None,
+    content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
+    idempotent: bool | None = None,
+    check: bool = True,
+) -> Call:
+    """The Call for `Client.request` / `AsyncClient.request` (see there)."""
+    method = method.upper()
+    pairs = list(params.items()) if isinstance(params, Mapping) else params
+    return Call(
+        method,
+        path,
+        pairs,
+        content,
+        content_type,
+        method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+        headers=headers,
+        check=check,
+    )
 
 
 Op = Generator[Call, httpx.Response, T]
@@ -83,6 +115,7 @@ class BaseClient:
         max_backoff: float = 30.0,
         max_body_bytes: int = DEFAULT_MAX_BYTES,
         headers: Mapping[str, str] | None = None,
+        auth_headers: Mapping[str, str] | None = None,
     ) -> None:
         url = url or os.environ.get("USAGEKIT_URL")
         if not url:
@@ -94,24 +127,29 @@ class BaseClient:
             raise ConfigurationError(
                 f"server URL {url!r} must start with http:// or https://", param="USAGEKIT_URL"
             )
-        api_key = api_key or os.environ.get("USAGEKIT_API_KEY")
-        if not api_key:
-            raise ConfigurationError(
-                "no API key: pass api_key=... or set USAGEKIT_API_KEY", param="USAGEKIT_API_KEY"
-            )
+        # A vendor-compatible client authenticates its vendor's way (auth_headers, or per
+        # request); usagekit's own is a Bearer key.
+        if auth_headers is None:
+            api_key = api_key or os.environ.get("USAGEKIT_API_KEY")
+            if not api_key:
+                raise ConfigurationError(
+                    "no API key: pass api_key=... or set USAGEKIT_API_KEY",
+                    param="USAGEKIT_API_KEY",
+                )
+            auth_headers = {"Authorization": f"Bearer {api_key}"}
         if max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024", param="max_body_bytes")
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(max_retries, backoff, max_backoff)
         self.max_body_bytes = max_body_bytes
         self.headers = {
-            "Authorization": f"Bearer {api_key}",
+            **auth_headers,
             "User-Agent": f"usagekit-python/{__version__}",
             **(headers or {}),
         }
 
     def _request_args(self, call: Call) -> dict[str, Any]:
-        headers = dict(self.headers)
+        headers = {**self.headers, **(call.headers or {})}
         if call.body is not None:
             headers["Content-Type"] = call.content_type
         return {
@@ -127,7 +165,8 @@ class BaseClient:
     ) -> httpx.Response | float:
         """The reply to hand on, or seconds to wait before trying again; else raise.
 
-        A reply with an error status must have been read (streamed ones included).
+        A reply with an error status must have been read (streamed ones included);
+        one that is not retried is handed on as it is when the call does not check.
         """
         can_retry = attempt < self.retry.max_retries
         if isinstance(outcome, httpx.TransportError):
@@ -146,6 +185,8 @@ class BaseClient:
             hint = retry_after_seconds(outcome.headers.get("retry-after"))
             if hint is None or hint <= self.retry.max_retry_after:
                 return self.retry.delay(attempt, hint)
+        if not call.check:
+            return outcome
         raise from_response(status, outcome.content, outcome.headers)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
@@ -13,7 +13,7 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 import httpx
 
 from usagekit.client import ops
-from usagekit.client.base import BaseClient, Call, Instant, Op
+from usagekit.client.base import BaseClient, Call, Instant, Op, request_call
 from usagekit.client.export import Sink, broken_stream
 from usagekit.client.models import Event, Failure
 from usagekit.errors import UsagekitError
@@ -86,6 +86,38 @@ class Client(BaseClient):
                 return step
             time.sleep(step)
         raise AssertionError("unreachable")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        content: bytes | None = None,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Send one request to `url + path` with the SDK's retries; the reply, read.
+
+        The transport the operations use, for calls they do not cover (vendor-compatible
+        clients are built on it). `headers` go over the client's. A call is retried on
+        connection errors and 429/502/503/504/507 when idempotent (by default: GET, HEAD,
+        OPTIONS, PUT, DELETE). An error status raises usagekit.errors, or with
+        `check=False` is returned once retries are spent.
+        """
+        call = request_call(
+            method,
+            path,
+            params=params,
+            content=content,
+            content_type=content_type,
+            headers=headers,
+            idempotent=idempotent,
+            check=check,
+        )
+        return self._send(call)
 
     def _run(self, op: Op[T]) -> T:
         reply: Any = None

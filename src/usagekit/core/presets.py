@@ -2,7 +2,9 @@
 
 Each profile owns a slug namespace (`elevate.`, `ld.`, ...). Users cannot create
 or delete meters there; the server keeps each tenant's presets equal to the
-definitions below, so profile answers and native queries come from one meter.
+profiles' definitions, so profile answers and native queries come from one meter.
+The definitions come from the profile registry (usagekit.profiles), whose package
+modules are as pure as core: the registry imports nothing above it.
 """
 
 from __future__ import annotations
@@ -10,25 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from usagekit.core.meters import Meter
-from usagekit.core.profiles import amie, civis, elevate, geobox, launchdarkly
+from usagekit.profiles import PROFILES as _PROFILES
 
 # profile name -> slug namespace (the part before the first dot)
-NAMESPACES: dict[str, str] = {
-    "amie": "amie",
-    "civis": "civis",
-    "elevate": "elevate",
-    "geobox": "geobox",
-    "launchdarkly": "ld",
-}
+NAMESPACES: dict[str, str] = {p.name: p.namespace for p in _PROFILES}
 _BY_NAMESPACE = {ns: name for name, ns in NAMESPACES.items()}
 
-PRESETS: tuple[Meter, ...] = (
-    *amie.PRESETS,
-    *civis.PRESETS,
-    *elevate.PRESETS,
-    *geobox.PRESETS,
-    *launchdarkly.PRESETS,
-)
+PRESETS: tuple[Meter, ...] = tuple(m for p in _PROFILES for m in p.presets)
 
 
 def profile_of(slug: str) -> str | None:

@@ -20,7 +20,6 @@ from usagekit.server.routes import (
     health,
     ingestion,
     meters,
-    registry,
 )
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Bootstrapped, Outcome
@@ -87,7 +86,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
     )
-    for module in (health, events, ingestion, meters, failures, admin, registry):
+    for module in (health, events, ingestion, meters, failures, admin):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))

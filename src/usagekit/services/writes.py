@@ -12,13 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
-from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.core.records import ApiKey, Failure, Role, Tenant
+from usagekit.profiles import PROFILES, Profile, owner_of_channel
 from usagekit.services.admin import Admin
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
-from usagekit.services.profiles import amie
-from usagekit.services.profiles.geobox import geobox_recompute_user
 from usagekit.store import Store, TenantBatch
 
 
@@ -71,8 +70,9 @@ def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, An
     failure = store.failures.get(tenant_id, failure_id, caller.subject)
     if failure is None:
         raise NotFound(f"no failure {failure_id}", "failure_id")
-    if amie.handles(failure.channel):
-        return amie.retry_failure(store, caller, failure)
+    owner = owner_of_channel(failure.channel)
+    if owner is not None:
+        return _profile_retry(store, caller, owner, failure)
     result: dict[str, Any] = {
         "accepted": 0,
         "duplicates": 0,
@@ -102,6 +102,33 @@ def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, An
     return {"cleared": True, "result": result}
 
 
+def _profile_retry(
+    store: Store, caller: Caller, owner: Profile, failure: Failure
+) -> dict[str, Any]:
+    """Retry a failure through the profile owning its channel (its writes' retry_failure)."""
+    retry = owner.part(owner.writes, "retry_failure")
+    if not callable(retry):
+        raise TypeError(f"profile {owner.name!r} owns failure channels but has no retry_failure")
+    reply = retry(store, caller, failure)
+    if not isinstance(reply, dict):
+        raise TypeError(f"{owner.name}'s retry_failure must return a dict")
+    return reply
+
+
+def _profile_writes() -> dict[str, Callable[..., Any]]:
+    """Each profile's WRITES, as <profile>_<function name>."""
+    found: dict[str, Callable[..., Any]] = {}
+    for profile in PROFILES:
+        writes = profile.part(profile.writes, "WRITES")
+        if writes is None:
+            continue
+        if not isinstance(writes, tuple) or not all(callable(w) for w in writes):
+            raise TypeError(f"{profile.writes}.WRITES must be a tuple of functions")
+        for write in writes:
+            found[f"{profile.name}_{write.__name__}"] = write
+    return found
+
+
 WRITES: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
@@ -114,6 +141,5 @@ WRITES: dict[str, Callable[..., Any]] = {
         revoke_key,
         clear_failure,
         retry_failure,
-        geobox_recompute_user,
     )
-} | {f"amie_{f.__name__}": f for f in amie.WRITES}
+} | _profile_writes()

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from usagekit.core.events import MAX_TIME_MS, format_time
-from usagekit.core.profiles.geobox import (
+from usagekit.core.windows import DAY, Granularity, floor, zone
+from usagekit.profiles.geobox.keys import key_ids, owns_key
+from usagekit.profiles.geobox.model import (
     API_EVENT,
     DEFAULT_LIMIT,
     MAX_DAYS,
@@ -26,11 +28,9 @@ from usagekit.core.profiles.geobox import (
     oldest_needed,
     user_id,
 )
-from usagekit.core.windows import DAY, Granularity, floor, zone
 from usagekit.services import usage
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Forbidden, InvalidInput, NotFound
-from usagekit.services.profiles.geobox_keys import key_ids, owns_key
 from usagekit.services.query import Query
 from usagekit.services.query_spec import QuerySpec
 from usagekit.services.usage import meter_total
@@ -246,7 +246,7 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
     }
 
 
-def geobox_recompute_user(store: Store, caller: Caller, subject: str) -> int:
+def recompute_user(store: Store, caller: Caller, subject: str) -> int:
     """A write: rebuild the geobox.* rollups on every day the user has events, from raw events.
 
     Returns the number of days recomputed. (Per-user answers are read from raw events
@@ -270,3 +270,7 @@ def geobox_recompute_user(store: Store, caller: Caller, subject: str) -> int:
         if meter is not None:
             store.recompute(meter, ranges)
     return len(days)
+
+
+# Run by the writer, as geobox_<name> (see usagekit.profiles.base).
+WRITES = (recompute_user,)

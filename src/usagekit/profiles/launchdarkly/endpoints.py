@@ -5,7 +5,7 @@ A 24th endpoint is one more row; the server and compat.launchdarkly read this ta
 
 from __future__ import annotations
 
-from usagekit.core.profiles.launchdarkly import (
+from usagekit.profiles.launchdarkly.model import (
     CLIENT_SERVER,
     HOURLY_TOO,
     LEGACY_MAU,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from usagekit.core.errors import ParamError
-from usagekit.core.profiles.launchdarkly import DAILY, GRANULARITIES, Endpoint, Reply, Since
 from usagekit.core.windows import (
     DAY,
     HOUR,
@@ -22,6 +21,7 @@ from usagekit.core.windows import (
     WindowError,
     zone,
 )
+from usagekit.profiles.launchdarkly.model import DAILY, GRANULARITIES, Endpoint, Reply, Since
 
 _DIGITS = re.compile(r"^\d{1,16}$")
 _LATEST_MS = 253_402_300_800_000  # year 10000

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from usagekit.profiles.civis import service as civis
+from usagekit.profiles.civis.spec import SPEC
 from usagekit.server.auth import Can, Principal, authorize, bearer, ctx
-from usagekit.server.profiles import Profile
-from usagekit.server.profiles.civis_spec import SPEC
+from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import RowId, blocking
-from usagekit.services.profiles import civis
 
 PREFIX = "/civis"
 router = APIRouter(prefix=PREFIX)
@@ -112,4 +112,4 @@ def civis_error(
     return JSON(body, status, headers)
 
 
-PROFILE = Profile("civis", router, ((PREFIX + "/", civis_error),))
+ROUTES = Routes(router, ((PREFIX + "/", civis_error),))

@@ -14,14 +14,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from usagekit.profiles.geobox import keys
+from usagekit.profiles.geobox import service as geobox
 from usagekit.server.auth import Can, authorize, bearer, ctx
 from usagekit.server.errors import ApiError
-from usagekit.server.profiles import Profile
+from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking
 from usagekit.services.caller import Caller
-from usagekit.services.profiles import geobox
-from usagekit.services.profiles import geobox_keys as keys
 
 PREFIX = "/api/v1/"
 router = APIRouter(prefix="/api/v1")
@@ -139,4 +139,4 @@ def detail(
     return JSON(body, status, headers)
 
 
-PROFILE = Profile("geobox", router, ((PREFIX, detail),))
+ROUTES = Routes(router, ((PREFIX, detail),))

@@ -22,14 +22,14 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from usagekit.core.records import ApiKey
+from usagekit.profiles.elevate import service as elevate
 from usagekit.server.auth import Can, Principal, admit, bearer, client_address, ctx, throttle
 from usagekit.server.errors import ApiError
-from usagekit.server.profiles import Profile
+from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import blocking
 from usagekit.server.secret import derive
 from usagekit.services.errors import InvalidInput
-from usagekit.services.profiles import elevate
 from usagekit.services.query_spec import parse_instant
 from usagekit.store import FAR_FUTURE
 
@@ -187,4 +187,4 @@ def problem(
     return reply
 
 
-PROFILE = Profile("elevate", router, (("/api/umon/", problem), ("/exchange-auth-code", problem)))
+ROUTES = Routes(router, (("/api/umon/", problem), ("/exchange-auth-code", problem)))

@@ -14,14 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from usagekit.core.profiles.launchdarkly import Endpoint
-from usagekit.core.profiles.launchdarkly_endpoints import ENDPOINTS
+from usagekit.profiles.launchdarkly import service as launchdarkly
+from usagekit.profiles.launchdarkly.endpoints import ENDPOINTS
+from usagekit.profiles.launchdarkly.model import Endpoint
 from usagekit.server.auth import Can, Principal, authorize, bearer, ctx
 from usagekit.server.errors import CODES
-from usagekit.server.profiles import Profile
+from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking
-from usagekit.services.profiles import launchdarkly
 
 PREFIX = "/api/v2/usage"
 router = APIRouter(prefix=PREFIX)
@@ -84,4 +84,4 @@ def ld_error(
     return JSON({"code": LD_CODES.get(status, "error"), "message": message}, status, headers)
 
 
-PROFILE = Profile("launchdarkly", router, ((PREFIX + "/", ld_error),))
+ROUTES = Routes(router, ((PREFIX + "/", ld_error),))

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number, approx
-from usagekit.core.profiles.launchdarkly import Endpoint, Reply
-from usagekit.core.profiles.launchdarkly_params import Plan, resolve
 from usagekit.core.windows import buckets
+from usagekit.profiles.launchdarkly.model import Endpoint, Reply
+from usagekit.profiles.launchdarkly.params import Plan, resolve
 from usagekit.services import usage as usage_door
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound

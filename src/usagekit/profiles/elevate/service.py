@@ -10,7 +10,7 @@ import orjson
 
 from usagekit.core.events import format_time
 from usagekit.core.numbers import NotANumber, to_nanos
-from usagekit.core.profiles.elevate import EVENT_TYPE, METRICS
+from usagekit.profiles.elevate.model import EVENT_TYPE, METRICS
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query import Query

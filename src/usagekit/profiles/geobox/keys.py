@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from usagekit.core.events import format_time
-from usagekit.core.profiles.geobox import API_EVENT, PARAMS, user_id
+from usagekit.profiles.geobox.model import API_EVENT, PARAMS, user_id
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.store import FAR_FUTURE, Store
 

@@ -16,7 +16,8 @@ import orjson
 
 from usagekit.core import jsondata
 from usagekit.core.events import CONFLICT, Event, InvalidRecord
-from usagekit.core.profiles.amie import (
+from usagekit.core.records import Failure, NewFailure, subject_of
+from usagekit.profiles.amie.model import (
     CHANNEL,
     CONFLICT_CHANNEL,
     INVALID_CHANNEL,
@@ -27,7 +28,6 @@ from usagekit.core.profiles.amie import (
     unknown_error,
     usage_type,
 )
-from usagekit.core.records import Failure, NewFailure, subject_of
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.ingest import MAX_FAILURE_ROWS
@@ -206,13 +206,8 @@ def _retry_one(store: Store, caller: Caller, failure: Failure) -> int:
     return 1 if outcome.accepted + outcome.duplicates == 1 else 0
 
 
-def handles(channel: str) -> bool:
-    """Whether a failure of this channel holds an AMIE record (retried the AMIE way)."""
-    return channel in (CHANNEL, INVALID_CHANNEL)
-
-
 def retry_failure(store: Store, caller: Caller, failure: Failure) -> dict[str, Any]:
-    """POST /v1/failures/{id}/retry for an AMIE failure, in the native reply shape."""
+    """POST /v1/failures/{id}/retry for an AMIE failure (its failure_channels), native shape."""
     result: dict[str, Any] = {"accepted": 0, "duplicates": 0, "conflicts": 0, "rejected": [],
                               "conflicting": []}  # fmt: skip
     record = failure.record
@@ -256,4 +251,5 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+# Run by the writer, as amie_<name> (see usagekit.profiles.base).
 WRITES = (send, clear, retry, registry_add, registry_remove)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from usagekit.core.numbers import NotANumber, to_nanos, to_number
-from usagekit.core.profiles.amie import (
+from usagekit.profiles.amie.model import (
     CHANNEL,
     EVENT_TYPES,
     METER_OF,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from usagekit.core.events import InvalidRecord, format_time, parse_time
-from usagekit.core.profiles.civis import (
+from usagekit.core.windows import DAY
+from usagekit.profiles.civis.model import (
     LLM_EVENT,
     LLM_FIELDS,
     MATCHING_EVENT,
@@ -15,7 +16,6 @@ from usagekit.core.profiles.civis import (
     TASKS,
     wire_record,
 )
-from usagekit.core.windows import DAY
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.query import Query

@@ -16,12 +16,13 @@ from starlette.responses import Response
 from usagekit.core import params
 from usagekit.core.events import _datetime_ms
 from usagekit.core.records import Role
+from usagekit.profiles.amie import registry_routes
+from usagekit.profiles.amie import reports as amie_reports
 from usagekit.server.auth import Can, Principal, admit, client_address, ctx
 from usagekit.server.errors import ApiError
-from usagekit.server.profiles import Profile
+from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, read_body
-from usagekit.services.profiles import amie_reports
 from usagekit.store import FAR_FUTURE
 
 PREFIX = "/amie"
@@ -143,4 +144,4 @@ def error(
     return JSON({"error": message}, status, headers)
 
 
-PROFILE = Profile("amie", router, ((PREFIX + "/", error),))
+ROUTES = Routes(router, ((PREFIX + "/", error),), native=(registry_routes.router,))

@@ -1,1 +1,0 @@
-"""Pure parts of the seed profiles: preset meters and wire <-> event translation."""

@@ -1,1 +1,0 @@
-"""What the seed profiles need beyond the native services, still without HTTP or SQL."""
