@@ -20,6 +20,7 @@ from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure, subject_of
 from usagekit.core.wire import decode_events
 from usagekit.services.caller import Caller
+from usagekit.services.errors import InvalidInput
 from usagekit.services.faults import as_fault
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
@@ -29,8 +30,11 @@ log = logging.getLogger("usagekit.ingest")
 MAX_FAILURE_ROWS = 1000
 
 
-class BodyError(ValueError):
+class BodyError(InvalidInput):
     """A body that is not JSON (or not a list of records); nothing from it is stored."""
+
+    def __init__(self, message: str, param: str | None = "body") -> None:
+        super().__init__(message, param)
 
 
 def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[int, str, str]]]:

@@ -23,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
-from usagekit.services.errors import ServiceError
+from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
-from usagekit.services.ingest import BodyError, IngestJob, commit_group
+from usagekit.services.ingest import IngestJob, commit_group
 from usagekit.services.writes import WRITES
 from usagekit.store import Store
 
@@ -66,7 +66,7 @@ def _failure(exc: Exception, what: str | None = None) -> Exception:
 
     An exception that is neither is a bug: its traceback is logged (when `what` names it).
     """
-    if isinstance(exc, ServiceError | BodyError):
+    if isinstance(exc, REQUEST_ERRORS):
         return exc
     fault = as_fault(exc)
     if fault is not None:
@@ -182,7 +182,7 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
             outcomes = execute(store, [m for _, m in group])
             try:
                 for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
-                    if not ok and not isinstance(value, ServiceError | BodyError):
+                    if not ok and not isinstance(value, REQUEST_ERRORS):
                         value = RuntimeError(f"{type(value).__name__}: {value}")
                     conn.send((rid, ok, value))
             except OSError:  # the server went away; what was committed stays committed

@@ -8,14 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
 from usagekit.services.caller import Caller
-from usagekit.services.errors import Conflict, NotFound
+from usagekit.services.errors import NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.services.profiles import amie
 from usagekit.services.profiles.geobox import geobox_recompute_user
@@ -24,10 +22,7 @@ from usagekit.store import Store, TenantBatch
 
 def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
     check_user_slug(meter.slug)
-    try:
-        return store.create_meter(tenant_id, meter)
-    except IntegrityError:
-        raise Conflict(f"meter {meter.slug!r} already exists", "slug") from None
+    return store.create_meter(tenant_id, meter)
 
 
 def delete_meter(store: Store, meter: Meter) -> None:

@@ -10,7 +10,6 @@ from starlette.responses import Response
 from usagekit.core.events import format_time
 from usagekit.core.records import StoredEvent
 from usagekit.server.auth import Can, Principal, ctx, require
-from usagekit.server.errors import ApiError
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import (
@@ -23,7 +22,7 @@ from usagekit.server.routes.common import (
 )
 from usagekit.services import events
 from usagekit.services.export import events_csv
-from usagekit.services.ingest import BodyError, prepare
+from usagekit.services.ingest import prepare
 from usagekit.services.query_spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -72,10 +71,7 @@ async def send_events(
     with context.admission.admit(declared_size(request, limit)):
         body = await read_body(request, limit)
         content_type = request.headers.get("content-type", "")
-        try:
-            job = await blocking(prepare, context.meters, who.caller, body, content_type)
-        except BodyError as exc:
-            raise ApiError(400, str(exc), "body") from None
+        job = await blocking(prepare, context.meters, who.caller, body, content_type)
         return JSON(await context.writer.ingest(job), 202)
 
 

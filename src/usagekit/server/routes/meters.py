@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from usagekit.core import params
 from usagekit.core.events import format_time
-from usagekit.core.meters import InvalidMeter, Meter, validate_meter
+from usagekit.core.meters import Meter, validate_meter
 from usagekit.core.presets import profile_of
 from usagekit.core.windows import format_local
 from usagekit.server.auth import Can, Principal, ctx, require
@@ -48,18 +48,15 @@ async def create_meter(
     request: Request, body: MeterIn, who: Annotated[Principal, Depends(require(Can.MANAGE))]
 ) -> Response:
     """Define a meter; it covers events already stored too (backfilled from raw events)."""
-    try:
-        meter = validate_meter(
-            body.slug,
-            body.event_type,
-            body.aggregation,
-            body.value_property,
-            body.dimensions,
-            body.unit,
-            body.description,
-        )
-    except InvalidMeter as exc:
-        raise ApiError(400, str(exc), exc.param) from None
+    meter = validate_meter(
+        body.slug,
+        body.event_type,
+        body.aggregation,
+        body.value_property,
+        body.dimensions,
+        body.unit,
+        body.description,
+    )
     context = ctx(request)
     created = await context.writer.call("create_meter", who.tenant_id, meter)
     return JSON(meter_json(created), 201)
