@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, select
 
 from usagekit.core.events import Event, parse_record
 from usagekit.core.meters import Meter, validate_meter
-from usagekit.services.ingest import IngestJob, commit_group
+from usagekit.services.ingest import IngestJob, IngestResult, commit_group
 from usagekit.services.query import Query
 from usagekit.services.query_spec import build_spec
 from usagekit.services.writes import create_meter
@@ -128,7 +128,7 @@ def test_a_group_commit_failing_at_any_statement_counts_each_event_once(
     with fail_once(store.engine, at) as hits:
         replies = commit_group(store, jobs)
     assert hits, f"the fault at {at} never fired"
-    assert [r["accepted"] for r in replies if isinstance(r, dict)] == [8, 8, 8, 8]
+    assert [r.accepted for r in replies if isinstance(r, IngestResult)] == [8, 8, 8, 8]
 
     stored = [e for body in bodies for e in body]
     query = Query(store)

@@ -158,23 +158,32 @@ def _exact_line(line: bytes) -> Any:
 _BROKEN = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record refused (or conflicting), by its index in the body and its id if it has one."""
+
+    index: int
+    id: str | int | None
+    error: str
+
+
 @dataclass(slots=True)
 class IngestResult:
+    """What one body's records came to; `conflicting` repeats ids stored with other content."""
+
     accepted: int = 0
     duplicates: int = 0
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    conflicting: list[Rejection] = field(default_factory=list)
     failures_not_kept: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "conflicts": len(self.conflicts),
-            "rejected": self.rejected,
-            "conflicting": self.conflicts,
-            "failures_not_kept": self.failures_not_kept,
-        }
+
+@dataclass(frozen=True, slots=True)
+class Retried:
+    """A failure submitted again: its record's result, and whether the failure is gone."""
+
+    cleared: bool
+    result: IngestResult
 
 
 def judge(
@@ -182,7 +191,7 @@ def judge(
     broken: list[tuple[int, str, str]] | None = None,
     channel: str = "events",
     scope: str | None = None,
-) -> tuple[list[tuple[int, Event]], list[dict[str, Any]], list[NewFailure]]:
+) -> tuple[list[tuple[int, Event]], list[Rejection], list[NewFailure]]:
     """Validate each record on its own: (good with indexes, rejections, failures to keep).
 
     With `scope` (a subject-bound key), a record of another subject is rejected,
@@ -190,12 +199,12 @@ def judge(
     """
     bad_lines = {i: (raw, err) for i, raw, err in broken or ()}
     good: list[tuple[int, Event]] = []
-    rejected: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
     failures: list[NewFailure] = []
     for index, record in enumerate(records):
         if record is _BROKEN:
             raw, error = bad_lines[index]
-            rejected.append({"index": index, "id": None, "error": error})
+            rejected.append(Rejection(index, None, error))
             failures.append(NewFailure(error, raw, channel, scope))
             continue
         try:
@@ -205,7 +214,7 @@ def judge(
             good.append((index, event))
         except InvalidRecord as exc:
             rid = record.get("id") if isinstance(record, dict) else None
-            rejected.append({"index": index, "id": _shown_id(rid), "error": str(exc)})
+            rejected.append(Rejection(index, _shown_id(rid), str(exc)))
             failures.append(
                 NewFailure(
                     str(exc), jsondata.keepable(record), channel, scope or subject_of(record)
@@ -228,7 +237,7 @@ class IngestJob:
     """A request body, parsed and judged, as the writer gets it: plain tuples pickle fast."""
 
     batch: TenantBatch
-    rejected: list[dict[str, Any]]
+    rejected: list[Rejection]
 
 
 class MeterLookup:
@@ -271,7 +280,7 @@ def prepare(
     fast = None if _is_ndjson(content_type) else decode_events(body)
     if fast is not None and scope is not None and any(ev.subject != scope for ev in fast):
         fast = None  # judged one by one below, so each stranger is rejected with its index
-    rejected: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
     failures: list[NewFailure] = []
     if fast is not None:
         good = list(enumerate(fast))
@@ -290,7 +299,7 @@ def prepare(
     return IngestJob(batch, rejected)
 
 
-def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | Exception]:
+def commit_group(store: Store, jobs: list[IngestJob]) -> list[IngestResult | Exception]:
     """Store several prepared bodies in one transaction; replies once it commits.
 
     If the shared transaction fails, each body is retried alone, so one request
@@ -312,13 +321,19 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | E
                 if fault is None:
                     log.exception("write failed")
                 outcomes.append(fault or exc)
-    replies: list[dict[str, Any] | Exception] = []
+    replies: list[IngestResult | Exception] = []
     for job, outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, Exception):
             replies.append(outcome)
             continue
-        conflicts = [{"index": i, "id": eid, "error": CONFLICT} for i, eid in outcome.conflicts]
-        result = IngestResult(outcome.accepted, outcome.duplicates, conflicts, job.rejected)
-        result.failures_not_kept = outcome.failures_not_kept
-        replies.append(result.as_dict())
+        conflicting = [Rejection(i, eid, CONFLICT) for i, eid in outcome.conflicts]
+        replies.append(
+            IngestResult(
+                outcome.accepted,
+                outcome.duplicates,
+                job.rejected,
+                conflicting,
+                outcome.failures_not_kept,
+            )
+        )
     return replies

@@ -25,7 +25,7 @@ from typing import Any
 
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
-from usagekit.services.ingest import IngestJob, commit_group
+from usagekit.services.ingest import IngestJob, IngestResult, commit_group
 from usagekit.services.writes import WRITES
 from usagekit.store import Store
 
@@ -47,7 +47,9 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
                 j += 1
             try:
                 replies = commit_group(store, [m[1] for m in messages[i:j]])
-                out += [(True, r) if isinstance(r, dict) else (False, _failure(r)) for r in replies]
+                out += [
+                    (False, _failure(r)) if isinstance(r, Exception) else (True, r) for r in replies
+                ]
             except Exception as exc:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
             i = j
@@ -87,9 +89,9 @@ class Writer(ABC):
                 f"the writer has {self.max_queue} writes waiting, its limit; retry shortly"
             )
 
-    async def ingest(self, job: IngestJob) -> dict[str, Any]:
-        """Store one prepared request body; its reply once committed."""
-        result: dict[str, Any] = await self._submit(("ingest", job))
+    async def ingest(self, job: IngestJob) -> IngestResult:
+        """Store one prepared request body; its result once committed."""
+        result: IngestResult = await self._submit(("ingest", job))
         return result
 
     async def call(self, name: str, *args: Any) -> Any:

@@ -14,6 +14,7 @@ from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
+from usagekit.services.ingest import IngestResult, Rejection, Retried
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.services.profiles import amie
 from usagekit.services.profiles.geobox import geobox_recompute_user
@@ -57,7 +58,7 @@ def clear_failure(store: Store, caller: Caller, failure_id: int) -> None:
         raise NotFound(f"no failure {failure_id}", "failure_id")
 
 
-def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, Any]:
+def retry_failure(store: Store, caller: Caller, failure_id: int) -> Retried:
     """Submit a kept record of the caller's again; stored (or already there) clears it.
 
     A confined caller's record naming another subject stays a failure, as at ingest.
@@ -68,33 +69,22 @@ def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, An
         raise NotFound(f"no failure {failure_id}", "failure_id")
     if amie.handles(failure.channel):
         return amie.retry_failure(store, caller, failure)
-    result: dict[str, Any] = {
-        "accepted": 0,
-        "duplicates": 0,
-        "conflicts": 0,
-        "rejected": [],
-        "conflicting": [],
-    }
     try:
         event = parse_record(failure.record)
         if not caller.owns(event.subject):
             raise InvalidRecord(f"subject: this key may only send events of {caller.subject!r}")
     except InvalidRecord as exc:
-        result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
-        return {"cleared": False, "result": result}
+        return Retried(False, IngestResult(rejected=[Rejection(0, None, str(exc))]))
     [outcome] = store.events.write(
         [TenantBatch.of(tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)]
     )
-    result.update(
-        accepted=outcome.accepted, duplicates=outcome.duplicates, conflicts=len(outcome.conflicts)
-    )
+    result = IngestResult(outcome.accepted, outcome.duplicates)
     if outcome.conflicts:
-        result["conflicting"] = [
-            {"index": 0, "id": event.id, "error": "id still stored with different content"}
-        ]
-        return {"cleared": False, "result": result}
+        error = "id still stored with different content"
+        result.conflicting = [Rejection(0, event.id, error)]
+        return Retried(False, result)
     store.failures.delete(tenant_id, [failure_id], caller.subject)
-    return {"cleared": True, "result": result}
+    return Retried(True, result)
 
 
 WRITES: dict[str, Callable[..., Any]] = {

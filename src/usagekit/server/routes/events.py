@@ -16,6 +16,7 @@ from usagekit.server.routes.common import (
     blocking,
     decode_cursor,
     encode_cursor,
+    ingest_json,
     iso,
     read_body,
     text_param,
@@ -72,7 +73,7 @@ async def send_events(
         body = await read_body(request, limit)
         content_type = request.headers.get("content-type", "")
         job = await blocking(prepare, context.meters, who.caller, body, content_type)
-        return JSON(await context.writer.ingest(job), 202)
+        return JSON(ingest_json(await context.writer.ingest(job)), 202)
 
 
 def declared_size(request: Request, limit: int) -> int:
@@ -118,7 +119,7 @@ async def list_events(
     """Stored events, newest first, voided ones included and marked."""
     type, subject = text_param(type, "type"), text_param(subject, "subject")
     after = decode_cursor(cursor, 2) if cursor else None
-    rows = await blocking(
+    page = await blocking(
         events.page,
         ctx(request).store,
         who.caller,
@@ -127,12 +128,11 @@ async def list_events(
         type_=type,
         subject=subject,
         after=(after[0], after[1]) if after else None,
-        limit=limit + 1,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].time_ms, rows[-1].seq) if more else None
-    return JSON({"data": [event_json(e) for e in rows], "next_cursor": next_cursor})
+    last = page.rows[-1] if page.more else None
+    next_cursor = encode_cursor(last.time_ms, last.seq) if last else None
+    return JSON({"data": [event_json(e) for e in page.rows], "next_cursor": next_cursor})
 
 
 @router.get("/export", responses={200: {"content": {"text/csv": {}}}})
