@@ -234,10 +234,29 @@ def _shown_id(rid: Any) -> str | int | None:
 
 @dataclass(frozen=True, slots=True)
 class IngestJob:
-    """A request body, parsed and judged, as the writer gets it: plain tuples pickle fast."""
+    """A request body's good records and failures to keep, as the writer gets them."""
 
     batch: TenantBatch
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A body parsed and judged: the writer's job, and the rejections, which stay here
+    (they need no writing beyond the failures in the job, so they never cross to it)."""
+
+    job: IngestJob
     rejected: list[Rejection]
+
+    def result(self, outcome: BatchOutcome) -> IngestResult:
+        """The body's result once the writer has committed its job."""
+        conflicting = [Rejection(i, eid, CONFLICT) for i, eid in outcome.conflicts]
+        return IngestResult(
+            outcome.accepted,
+            outcome.duplicates,
+            self.rejected,
+            conflicting,
+            outcome.failures_not_kept,
+        )
 
 
 class MeterLookup:
@@ -267,7 +286,7 @@ class MeterLookup:
 
 def prepare(
     meters: MeterLookup, caller: Caller, body: bytes, content_type: str, channel: str = "events"
-) -> IngestJob:
+) -> Prepared:
     """Parse and judge a body, and compute its rollups, in the server process.
 
     The writer process then mostly stores: parsing, validation and aggregation
@@ -296,44 +315,28 @@ def prepare(
         meters=meters(tenant_id, {ev.type for _, ev in good}),
         failure_cap=MAX_FAILURE_ROWS,
     )
-    return IngestJob(batch, rejected)
+    return Prepared(IngestJob(batch), rejected)
 
 
-def commit_group(store: Store, jobs: list[IngestJob]) -> list[IngestResult | Exception]:
-    """Store several prepared bodies in one transaction; replies once it commits.
+def commit_group(store: Store, jobs: list[IngestJob]) -> list[BatchOutcome | Exception]:
+    """Store several prepared bodies in one transaction; outcomes once it commits.
 
     If the shared transaction fails, each body is retried alone, so one request
     cannot sink the others.
     """
     batches = [job.batch for job in jobs]
-    outcomes: list[BatchOutcome | Exception]
     try:
-        outcomes = list(store.events.write(batches))
+        return list(store.events.write(batches))
     except Exception:
         if len(batches) == 1:
             raise
-        outcomes = []
-        for batch in batches:
-            try:
-                outcomes.extend(store.events.write([batch]))
-            except Exception as exc:  # reported to that request alone
-                fault = as_fault(exc)  # a fault is logged once, not per batch
-                if fault is None:
-                    log.exception("write failed")
-                outcomes.append(fault or exc)
-    replies: list[IngestResult | Exception] = []
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        if isinstance(outcome, Exception):
-            replies.append(outcome)
-            continue
-        conflicting = [Rejection(i, eid, CONFLICT) for i, eid in outcome.conflicts]
-        replies.append(
-            IngestResult(
-                outcome.accepted,
-                outcome.duplicates,
-                job.rejected,
-                conflicting,
-                outcome.failures_not_kept,
-            )
-        )
-    return replies
+    outcomes: list[BatchOutcome | Exception] = []
+    for batch in batches:
+        try:
+            outcomes.extend(store.events.write([batch]))
+        except Exception as exc:  # reported to that request alone
+            fault = as_fault(exc)  # a fault is logged once, not per batch
+            if fault is None:
+                log.exception("write failed")
+            outcomes.append(fault or exc)
+    return outcomes

@@ -25,9 +25,9 @@ from typing import Any
 
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
-from usagekit.services.ingest import IngestJob, IngestResult, commit_group
+from usagekit.services.ingest import IngestJob, commit_group
 from usagekit.services.writes import WRITES
-from usagekit.store import Store
+from usagekit.store import BatchOutcome, Store
 
 log = logging.getLogger("usagekit.writer")
 Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
@@ -89,10 +89,10 @@ class Writer(ABC):
                 f"the writer has {self.max_queue} writes waiting, its limit; retry shortly"
             )
 
-    async def ingest(self, job: IngestJob) -> IngestResult:
-        """Store one prepared request body; its result once committed."""
-        result: IngestResult = await self._submit(("ingest", job))
-        return result
+    async def ingest(self, job: IngestJob) -> BatchOutcome:
+        """Store one prepared request body; its outcome once committed."""
+        outcome: BatchOutcome = await self._submit(("ingest", job))
+        return outcome
 
     async def call(self, name: str, *args: Any) -> Any:
         """Run a named write from services.writes, after everything queued before it."""

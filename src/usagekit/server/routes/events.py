@@ -72,8 +72,9 @@ async def send_events(
     with context.admission.admit(declared_size(request, limit)):
         body = await read_body(request, limit)
         content_type = request.headers.get("content-type", "")
-        job = await blocking(prepare, context.meters, who.caller, body, content_type)
-        return JSON(ingest_json(await context.writer.ingest(job)), 202)
+        prepared = await blocking(prepare, context.meters, who.caller, body, content_type)
+        outcome = await context.writer.ingest(prepared.job)
+        return JSON(ingest_json(prepared.result(outcome)), 202)
 
 
 def declared_size(request: Request, limit: int) -> int:
