@@ -60,15 +60,13 @@ def rejection_json(r: Rejection) -> dict[str, Any]:
     return {"index": r.index, "id": r.id, "error": r.error}
 
 
-def ingest_json(result: IngestResult, *, failures_not_kept: bool = True) -> dict[str, Any]:
-    """IngestOut: what ingest (or a retry, which has no failures_not_kept) did."""
-    body = {
+def ingest_json(result: IngestResult) -> dict[str, Any]:
+    """IngestOut: what ingest (or a retry) did with the records."""
+    return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,
         "conflicts": len(result.conflicting),
         "rejected": [rejection_json(r) for r in result.rejected],
         "conflicting": [rejection_json(r) for r in result.conflicting],
+        "failures_not_kept": result.failures_not_kept,
     }
-    if failures_not_kept:
-        body["failures_not_kept"] = result.failures_not_kept
-    return body

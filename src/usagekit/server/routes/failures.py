@@ -78,5 +78,4 @@ async def retry_failure(
     Stored (or already there): the failure is cleared. Still bad: it stays, untouched.
     """
     retried = await ctx(request).writer.call("retry_failure", who.caller, failure_id)
-    result = ingest_json(retried.result, failures_not_kept=False)
-    return JSON({"cleared": retried.cleared, "result": result})
+    return JSON({"cleared": retried.cleared, "result": ingest_json(retried.result)})
