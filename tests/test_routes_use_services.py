@@ -8,8 +8,10 @@ import ast
 from pathlib import Path
 
 import usagekit.server.routes
+import usagekit.services
 
 ROUTES = Path(usagekit.server.routes.__file__).parent
+SERVICES = Path(usagekit.services.__file__).parent
 # The AMIE registry's routes belong to that profile and move into its package with it.
 NOT_YET = {"registry.py": "AMIE profile routes"}
 
@@ -61,3 +63,15 @@ def test_the_check_sees_a_reach_into_the_store(tmp_path: Path) -> None:
         "3: .store.meters",
         "4: store.accounts",
     ]
+
+
+def test_services_return_typed_results_not_wire_dicts() -> None:
+    """No service function (profiles aside) is declared to return a JSON-ish dict."""
+    loose = []
+    for path in sorted(SERVICES.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+                returns = ast.unparse(node.returns)
+                if "dict[str, Any]" in returns or "dict[str, object]" in returns:
+                    loose.append(f"{path.name}:{node.lineno} {node.name} -> {returns}")
+    assert loose == []

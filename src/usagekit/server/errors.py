@@ -127,11 +127,11 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
     async def _api(request: Request, exc: ApiError) -> Response:
         return respond(request, exc)
 
+    internal = "internal error; the server log has the details"
+
     async def _known(request: Request, exc: Exception) -> Response:
-        err = as_api_error(exc)
-        if err is None:  # a subclass of a part error that is not in the table
-            return await _part(request, exc)
-        return respond(request, err)
+        # Registered for the classes of STATUS only, so as_api_error always answers.
+        return respond(request, as_api_error(exc) or ApiError(500, internal))
 
     async def _part(request: Request, exc: Exception) -> Response:
         # Handled here rather than as a bare Exception (which Starlette re-raises after
@@ -140,7 +140,7 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
         if fault is not None:
             return respond(request, as_api_error(fault) or ApiError(503, fault.message))
         log.error("unhandled error", exc_info=exc)
-        return respond(request, ApiError(500, "internal error; the server log has the details"))
+        return respond(request, ApiError(500, internal))
 
     for kind in STATUS:
         app.add_exception_handler(kind, _known)
