@@ -21,7 +21,7 @@ from usagekit.services.ingest import IngestJob, commit_group
 from usagekit.services.query import Query
 from usagekit.services.query_spec import build_spec
 from usagekit.services.writes import create_meter
-from usagekit.store import Store, TenantBatch
+from usagekit.store import BatchOutcome, Store, TenantBatch
 from usagekit.store.schema import distinct_months, distincts, ingest_stats, meter_groups, rollups
 
 T0 = 1_788_220_800_000  # 2026-09-01T00:00:00Z
@@ -122,13 +122,12 @@ def test_a_group_commit_failing_at_any_statement_counts_each_event_once(
     meters = make_meters(store, tenant)
     bodies = [[job_event(10 * b + i, f"p{i % 2}") for i in range(8)] for b in range(4)]
     jobs = [
-        IngestJob(TenantBatch.of(tenant, list(enumerate(body)), meters=meters), [])
-        for body in bodies
+        IngestJob(TenantBatch.of(tenant, list(enumerate(body)), meters=meters)) for body in bodies
     ]
     with fail_once(store.engine, at) as hits:
         replies = commit_group(store, jobs)
     assert hits, f"the fault at {at} never fired"
-    assert [r["accepted"] for r in replies if isinstance(r, dict)] == [8, 8, 8, 8]
+    assert [r.accepted for r in replies if isinstance(r, BatchOutcome)] == [8, 8, 8, 8]
 
     stored = [e for body in bodies for e in body]
     query = Query(store)

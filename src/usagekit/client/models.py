@@ -85,6 +85,7 @@ class SendResult:
     conflicts: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     conflicting: list[Rejection] = field(default_factory=list)
+    failures_not_kept: int = 0  # refused records past the server's cap on failure rows
     requests: int = 0
 
     @property
@@ -122,6 +123,7 @@ class SendResult:
         self.conflicts += d["conflicts"]
         self.rejected += shifted(d.get("rejected", []))
         self.conflicting += shifted(d.get("conflicting", []))
+        self.failures_not_kept += d.get("failures_not_kept", 0)
         self.requests += 1
 
 

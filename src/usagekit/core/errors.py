@@ -9,3 +9,7 @@ class ParamError(ValueError):
     def __init__(self, message: str, param: str) -> None:
         super().__init__(message)
         self.param = param
+
+    def __reduce__(self) -> tuple[type[ParamError], tuple[str, str]]:
+        # Crosses the writer process boundary with its param intact.
+        return (type(self), (str(self), self.param))

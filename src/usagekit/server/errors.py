@@ -16,20 +16,24 @@ from starlette.responses import Response
 
 from usagekit.core.errors import ParamError
 from usagekit.server.responses import JSON
-from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
-from usagekit.services.faults import (
-    DatabaseUnavailable,
-    Overloaded,
-    StorageFull,
-    Unavailable,
-    WriterUnavailable,
-    as_fault,
-)
+from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from usagekit.services.faults import StorageFull, Unavailable, as_fault
+from usagekit.store.errors import AlreadyExists
 
 log = logging.getLogger("usagekit.server")
 
-STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, WriterUnavailable: 503}
-STATUS |= {DatabaseUnavailable: 503, Overloaded: 503, StorageFull: 507}
+# The one table from an error a request can end in to its HTTP status. A class not
+# listed takes its nearest listed ancestor's (status_of walks the class hierarchy).
+STATUS: dict[type[Exception], int] = {
+    ParamError: 400,  # core: InvalidMeter, WindowError, and every parameter parser
+    InvalidInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    AlreadyExists: 409,
+    Unavailable: 503,  # with Retry-After: DatabaseUnavailable, WriterUnavailable, Overloaded
+    StorageFull: 507,
+}
 # Raised by the parts under a read (the database, the disk): classified by services.faults.
 PART_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error, OSError)
 CODES = {
@@ -67,6 +71,30 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def status_of(kind: type[BaseException]) -> int | None:
+    """The status of an error class: its nearest class in STATUS; None if it has none."""
+    for ancestor in kind.__mro__:
+        status = STATUS.get(ancestor)
+        if status is not None:
+            return status
+    return None
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """An error of the STATUS table as the ApiError that answers it (None for others)."""
+    status = status_of(type(exc))
+    if status is None:
+        return None
+    retry = exc.retry_after if isinstance(exc, Unavailable) else None
+    return ApiError(
+        status,
+        getattr(exc, "message", None) or str(exc),
+        getattr(exc, "param", None),
+        getattr(exc, "code", None) or CODES.get(status),
+        {"Retry-After": str(retry)} if retry is not None else None,
+    )
+
+
 def error_body(code: str, message: str, param: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "param": param}}
 
@@ -99,25 +127,23 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
     async def _api(request: Request, exc: ApiError) -> Response:
         return respond(request, exc)
 
-    @app.exception_handler(ParamError)
-    async def _param(request: Request, exc: ParamError) -> Response:
-        return respond(request, ApiError(400, str(exc), exc.param))
+    internal = "internal error; the server log has the details"
 
-    @app.exception_handler(ServiceError)
-    async def _service(request: Request, exc: ServiceError) -> Response:
-        status = STATUS.get(type(exc), 503 if isinstance(exc, Unavailable) else 400)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
-        return respond(request, ApiError(status, exc.message, exc.param, exc.code, headers))
+    async def _known(request: Request, exc: Exception) -> Response:
+        # Registered for the classes of STATUS only, so as_api_error always answers.
+        return respond(request, as_api_error(exc) or ApiError(500, internal))
 
     async def _part(request: Request, exc: Exception) -> Response:
         # Handled here rather than as a bare Exception (which Starlette re-raises after
         # answering: a traceback per request and a closed connection).
         fault = as_fault(exc)
         if fault is not None:
-            return await _service(request, fault)
+            return respond(request, as_api_error(fault) or ApiError(503, fault.message))
         log.error("unhandled error", exc_info=exc)
-        return respond(request, ApiError(500, "internal error; the server log has the details"))
+        return respond(request, ApiError(500, internal))
 
+    for kind in STATUS:
+        app.add_exception_handler(kind, _known)
     for kind in PART_ERRORS:
         app.add_exception_handler(kind, _part)
 

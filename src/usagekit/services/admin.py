@@ -7,9 +7,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
-
 from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.services.caller import Caller
 from usagekit.services.errors import Conflict, InvalidInput, NotFound
 from usagekit.store import Store
 
@@ -88,10 +87,7 @@ class Admin:
         name = name.strip()
         if not name or len(name) > 128:
             raise InvalidInput("name: 1 to 128 characters", "name")
-        try:
-            return self.store.accounts.create_tenant(name)
-        except IntegrityError:
-            raise Conflict(f"tenant {name!r} already exists", "name") from None
+        return self.store.accounts.create_tenant(name)
 
     def tenant(self, name: str) -> Tenant:
         tenant = self.store.accounts.tenant_by_name(name)
@@ -115,13 +111,20 @@ class Admin:
         if subject is not None and not 0 < len(subject) <= 256:
             raise InvalidInput("subject: 1 to 256 characters", "subject")
         key_id = "key_" + secrets.token_hex(8)
-        try:
-            key = self.store.accounts.create_key(
-                key_id, tenant.id, role, hash_key(secret), secret[:8], subject=subject, name=name
-            )
-        except IntegrityError:
-            raise Conflict("that key is already in use", "key") from None
+        key = self.store.accounts.create_key(
+            key_id, tenant.id, role, hash_key(secret), secret[:8], subject=subject, name=name
+        )
         return key, secret
+
+
+def list_tenants(store: Store) -> list[Tenant]:
+    """Every tenant (the route lets only admins of tenant `default` ask)."""
+    return store.accounts.list_tenants()
+
+
+def list_keys(store: Store, caller: Caller) -> list[ApiKey]:
+    """The keys of the caller's tenant, revoked ones included."""
+    return store.accounts.list_keys(caller.tenant_id)
 
 
 def _is_default_admin(key: ApiKey) -> bool:

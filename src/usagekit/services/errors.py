@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from usagekit.core.errors import ParamError
+from usagekit.store.errors import StoreError
+
 
 class ServiceError(Exception):
     code = "error"
@@ -30,3 +33,8 @@ class Conflict(ServiceError):
 
 class Forbidden(ServiceError):
     code = "forbidden"
+
+
+# Errors that answer a request rather than reveal a bug: they cross the writer
+# process as they are, and server.errors gives each its status.
+REQUEST_ERRORS = (ServiceError, StoreError, ParamError)

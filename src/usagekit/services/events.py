@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from usagekit.core.records import StoredEvent
 from usagekit.services.caller import Caller
+from usagekit.services.paging import Page
 from usagekit.store import Store
 
 
@@ -17,15 +18,16 @@ def page(
     subject: str | None,
     after: tuple[int, int] | None,
     limit: int,
-) -> list[StoredEvent]:
+) -> Page[StoredEvent]:
     """Events newest first; a confined caller gets its subject's only (403 asking for another)."""
     subjects = caller.narrow([subject] if subject is not None else None)
-    return store.events.page(
+    rows = store.events.page(
         caller.tenant_id,
         lo=lo,
         hi=hi,
         type_=type_,
         subject=subjects[0] if subjects else None,
         after=after,
-        limit=limit,
+        limit=limit + 1,
     )
+    return Page.cut(rows, limit)

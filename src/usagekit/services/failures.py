@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from usagekit.core.records import Failure
 from usagekit.services.caller import Caller
+from usagekit.services.paging import Page
 from usagekit.store import Store
 
 
 def page(
     store: Store, caller: Caller, *, after_id: int | None, limit: int, channel: str | None
-) -> list[Failure]:
+) -> Page[Failure]:
     """Failures newest first; a confined caller sees only its subject's."""
-    return store.failures.page(
-        caller.tenant_id, after_id=after_id, limit=limit, channel=channel, subject=caller.subject
+    rows = store.failures.page(
+        caller.tenant_id,
+        after_id=after_id,
+        limit=limit + 1,
+        channel=channel,
+        subject=caller.subject,
     )
+    return Page.cut(rows, limit)

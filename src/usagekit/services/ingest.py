@@ -20,6 +20,7 @@ from usagekit.core.meters import Meter
 from usagekit.core.records import NewFailure, subject_of
 from usagekit.core.wire import decode_events
 from usagekit.services.caller import Caller
+from usagekit.services.errors import InvalidInput
 from usagekit.services.faults import as_fault
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
@@ -29,8 +30,11 @@ log = logging.getLogger("usagekit.ingest")
 MAX_FAILURE_ROWS = 1000
 
 
-class BodyError(ValueError):
+class BodyError(InvalidInput):
     """A body that is not JSON (or not a list of records); nothing from it is stored."""
+
+    def __init__(self, message: str, param: str | None = "body") -> None:
+        super().__init__(message, param)
 
 
 def parse_body(body: bytes, content_type: str) -> tuple[list[Any], list[tuple[int, str, str]]]:
@@ -154,23 +158,32 @@ def _exact_line(line: bytes) -> Any:
 _BROKEN = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record refused (or conflicting), by its index in the body and its id if it has one."""
+
+    index: int
+    id: str | int | None
+    error: str
+
+
 @dataclass(slots=True)
 class IngestResult:
+    """What one body's records came to; `conflicting` repeats ids stored with other content."""
+
     accepted: int = 0
     duplicates: int = 0
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    conflicting: list[Rejection] = field(default_factory=list)
     failures_not_kept: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "conflicts": len(self.conflicts),
-            "rejected": self.rejected,
-            "conflicting": self.conflicts,
-            "failures_not_kept": self.failures_not_kept,
-        }
+
+@dataclass(frozen=True, slots=True)
+class Retried:
+    """A failure submitted again: its record's result, and whether the failure is gone."""
+
+    cleared: bool
+    result: IngestResult
 
 
 def judge(
@@ -178,7 +191,7 @@ def judge(
     broken: list[tuple[int, str, str]] | None = None,
     channel: str = "events",
     scope: str | None = None,
-) -> tuple[list[tuple[int, Event]], list[dict[str, Any]], list[NewFailure]]:
+) -> tuple[list[tuple[int, Event]], list[Rejection], list[NewFailure]]:
     """Validate each record on its own: (good with indexes, rejections, failures to keep).
 
     With `scope` (a subject-bound key), a record of another subject is rejected,
@@ -186,12 +199,12 @@ def judge(
     """
     bad_lines = {i: (raw, err) for i, raw, err in broken or ()}
     good: list[tuple[int, Event]] = []
-    rejected: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
     failures: list[NewFailure] = []
     for index, record in enumerate(records):
         if record is _BROKEN:
             raw, error = bad_lines[index]
-            rejected.append({"index": index, "id": None, "error": error})
+            rejected.append(Rejection(index, None, error))
             failures.append(NewFailure(error, raw, channel, scope))
             continue
         try:
@@ -201,7 +214,7 @@ def judge(
             good.append((index, event))
         except InvalidRecord as exc:
             rid = record.get("id") if isinstance(record, dict) else None
-            rejected.append({"index": index, "id": _shown_id(rid), "error": str(exc)})
+            rejected.append(Rejection(index, _shown_id(rid), str(exc)))
             failures.append(
                 NewFailure(
                     str(exc), jsondata.keepable(record), channel, scope or subject_of(record)
@@ -221,10 +234,29 @@ def _shown_id(rid: Any) -> str | int | None:
 
 @dataclass(frozen=True, slots=True)
 class IngestJob:
-    """A request body, parsed and judged, as the writer gets it: plain tuples pickle fast."""
+    """A request body's good records and failures to keep, as the writer gets them."""
 
     batch: TenantBatch
-    rejected: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A body parsed and judged: the writer's job, and the rejections, which stay here
+    (they need no writing beyond the failures in the job, so they never cross to it)."""
+
+    job: IngestJob
+    rejected: list[Rejection]
+
+    def result(self, outcome: BatchOutcome) -> IngestResult:
+        """The body's result once the writer has committed its job."""
+        conflicting = [Rejection(i, eid, CONFLICT) for i, eid in outcome.conflicts]
+        return IngestResult(
+            outcome.accepted,
+            outcome.duplicates,
+            self.rejected,
+            conflicting,
+            outcome.failures_not_kept,
+        )
 
 
 class MeterLookup:
@@ -254,7 +286,7 @@ class MeterLookup:
 
 def prepare(
     meters: MeterLookup, caller: Caller, body: bytes, content_type: str, channel: str = "events"
-) -> IngestJob:
+) -> Prepared:
     """Parse and judge a body, and compute its rollups, in the server process.
 
     The writer process then mostly stores: parsing, validation and aggregation
@@ -267,7 +299,7 @@ def prepare(
     fast = None if _is_ndjson(content_type) else decode_events(body)
     if fast is not None and scope is not None and any(ev.subject != scope for ev in fast):
         fast = None  # judged one by one below, so each stranger is rejected with its index
-    rejected: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
     failures: list[NewFailure] = []
     if fast is not None:
         good = list(enumerate(fast))
@@ -283,38 +315,28 @@ def prepare(
         meters=meters(tenant_id, {ev.type for _, ev in good}),
         failure_cap=MAX_FAILURE_ROWS,
     )
-    return IngestJob(batch, rejected)
+    return Prepared(IngestJob(batch), rejected)
 
 
-def commit_group(store: Store, jobs: list[IngestJob]) -> list[dict[str, Any] | Exception]:
-    """Store several prepared bodies in one transaction; replies once it commits.
+def commit_group(store: Store, jobs: list[IngestJob]) -> list[BatchOutcome | Exception]:
+    """Store several prepared bodies in one transaction; outcomes once it commits.
 
     If the shared transaction fails, each body is retried alone, so one request
     cannot sink the others.
     """
     batches = [job.batch for job in jobs]
-    outcomes: list[BatchOutcome | Exception]
     try:
-        outcomes = list(store.events.write(batches))
+        return list(store.events.write(batches))
     except Exception:
         if len(batches) == 1:
             raise
-        outcomes = []
-        for batch in batches:
-            try:
-                outcomes.extend(store.events.write([batch]))
-            except Exception as exc:  # reported to that request alone
-                fault = as_fault(exc)  # a fault is logged once, not per batch
-                if fault is None:
-                    log.exception("write failed")
-                outcomes.append(fault or exc)
-    replies: list[dict[str, Any] | Exception] = []
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        if isinstance(outcome, Exception):
-            replies.append(outcome)
-            continue
-        conflicts = [{"index": i, "id": eid, "error": CONFLICT} for i, eid in outcome.conflicts]
-        result = IngestResult(outcome.accepted, outcome.duplicates, conflicts, job.rejected)
-        result.failures_not_kept = outcome.failures_not_kept
-        replies.append(result.as_dict())
-    return replies
+    outcomes: list[BatchOutcome | Exception] = []
+    for batch in batches:
+        try:
+            outcomes.extend(store.events.write([batch]))
+        except Exception as exc:  # reported to that request alone
+            fault = as_fault(exc)  # a fault is logged once, not per batch
+            if fault is None:
+                log.exception("write failed")
+            outcomes.append(fault or exc)
+    return outcomes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from usagekit.core.windows import HOUR
 from usagekit.services.caller import Caller
@@ -11,8 +11,28 @@ from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import parse_instant
 from usagekit.store import Store
 
-FIELDS = ("accepted", "duplicates", "conflicts", "rejected")
 MAX_HOURS = 24 * 366
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What ingest did with the records it received from `start` (ms) on."""
+
+    start: int
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestionReport:
+    """Counts over [start, end) ms in all (`total`, whose start is `start`) and per hour."""
+
+    start: int
+    end: int
+    total: Counts
+    hours: list[Counts]
 
 
 def hour_range(start: str | None, end: str | None) -> tuple[int, int]:
@@ -29,7 +49,7 @@ def hour_range(start: str | None, end: str | None) -> tuple[int, int]:
     return lo, hi
 
 
-def ingestion(store: Store, caller: Caller, lo: int, hi: int) -> dict[str, Any]:
+def ingestion(store: Store, caller: Caller, lo: int, hi: int) -> IngestionReport:
     """Totals over [lo, hi) and one row per hour (zeros where nothing arrived).
 
     The counters are per tenant, not per subject: a confined caller gets 403.
@@ -39,7 +59,14 @@ def ingestion(store: Store, caller: Caller, lo: int, hi: int) -> dict[str, Any]:
     hours = []
     for start in range(lo, hi, HOUR):
         h = found.get(start)
-        counts = [getattr(h, f) for f in FIELDS] if h else [0] * len(FIELDS)
-        hours.append({"start": start, **dict(zip(FIELDS, counts, strict=True))})
-    totals = {f: sum(h[f] for h in hours) for f in FIELDS}
-    return {"from": lo, "to": hi, **totals, "hours": hours}
+        hours.append(
+            Counts(start, h.accepted, h.duplicates, h.conflicts, h.rejected) if h else Counts(start)
+        )
+    total = Counts(
+        lo,
+        sum(h.accepted for h in hours),
+        sum(h.duplicates for h in hours),
+        sum(h.conflicts for h in hours),
+        sum(h.rejected for h in hours),
+    )
+    return IngestionReport(lo, hi, total, hours)

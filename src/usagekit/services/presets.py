@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from usagekit.core.presets import plan, profile_of
 from usagekit.services.errors import Conflict, InvalidInput
-from usagekit.store import Store
+from usagekit.store import AlreadyExists, Store
 
 
 def ensure_presets(store: Store, tenant_ids: list[int] | None = None) -> int:
@@ -24,7 +22,7 @@ def ensure_presets(store: Store, tenant_ids: list[int] | None = None) -> int:
         for meter in create:
             try:
                 store.create_meter(tenant_id, meter)
-            except IntegrityError:
+            except AlreadyExists:
                 continue  # another server process on this database made it first
             created += 1
     return created

@@ -18,14 +18,12 @@ from usagekit.core.windows import (
     RAW,
     Edge,
     Elementary,
-    WindowError,
     buckets,
     decompose,
     decompose_distinct,
     elementary,
     windows,
 )
-from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import Group, Point, QuerySpec
 from usagekit.services.query_unique import day_counts
 from usagekit.store import Store
@@ -40,10 +38,7 @@ class Query:
 
     def series(self, meter: Meter, spec: QuerySpec) -> list[Point]:
         """One point per bucket (and group), empty buckets included."""
-        try:
-            spans = buckets(spec.start, spec.end, spec.granularity, spec.tz)
-        except WindowError as exc:
-            raise InvalidInput(str(exc), exc.param) from None
+        spans = buckets(spec.start, spec.end, spec.granularity, spec.tz)
         wins = windows(spans, spec.aggregation_type, spec.tz)
         values = self._values(meter, spec, wins)
         points = []

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from usagekit.core import params
-from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number
 from usagekit.core.windows import (
@@ -55,16 +54,13 @@ def build_spec(
     filters: dict[str, list[str]] | None = None,
     subjects: Sequence[str] | None = None,
 ) -> QuerySpec:
-    """Validate query parameters against a meter; InvalidInput names the bad one."""
-    try:
-        gran = params.granularity(granularity)
-        zone_info = zone(tz)
-        agg_type = parse_aggregation_type(aggregation_type)
-        start_ms, end_ms = resolve_range(start, end, gran, zone_info)
-        check_local(start_ms, zone_info, "from")
-        check_local(end_ms, zone_info, "to")
-    except ParamError as exc:
-        raise InvalidInput(str(exc), exc.param) from None
+    """Validate query parameters against a meter; the error raised names the bad one."""
+    gran = params.granularity(granularity)
+    zone_info = zone(tz)
+    agg_type = parse_aggregation_type(aggregation_type)
+    start_ms, end_ms = resolve_range(start, end, gran, zone_info)
+    check_local(start_ms, zone_info, "from")
+    check_local(end_ms, zone_info, "to")
     known = {*meter.dimension_names, "subject"}
     for name in group_by:
         name = _text(name, "group_by")
@@ -112,18 +108,11 @@ def resolve_range(
 
 
 def parse_instant(value: str, param: str) -> int:
-    """A query parameter given as RFC 3339 or Unix ms; InvalidInput naming it otherwise."""
-    try:
-        return params.instant(value, param)
-    except ParamError as exc:
-        raise InvalidInput(str(exc), param) from None
+    """A query parameter given as RFC 3339 or Unix ms; ParamError naming it otherwise."""
+    return params.instant(value, param)
 
 
-def _text(value: str, param: str) -> str:
-    try:
-        return params.text(value, param)
-    except ParamError as exc:
-        raise InvalidInput(str(exc), param) from None
+_text = params.text
 
 
 def _unknown_dimension(meter: Meter, name: str) -> str:

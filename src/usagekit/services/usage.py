@@ -8,16 +8,43 @@ caller's; `meter_totals` and `meter_total` serve the profiles by preset slug.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number, approx
+from usagekit.core.presets import profile_of
 from usagekit.core.windows import Granularity, parse_aggregation_type, zone
+from usagekit.services import meters
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
 from usagekit.services.query import Query
-from usagekit.services.query_spec import Group, Point, QuerySpec
+from usagekit.services.query_spec import Group, Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A meter's time series as asked: the resolved spec (range, zone) and its points."""
+
+    spec: QuerySpec
+    points: list[Point]
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """One meter's total for one group; `group` has every asked label (None: not its own)."""
+
+    meter: str
+    unit: str | None
+    group: dict[str, str | None]
+    value: Number | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    start: int
+    end: int
+    totals: list[Total]
 
 
 def scoped(caller: Caller, meter: Meter, spec: QuerySpec) -> QuerySpec:
@@ -77,3 +104,58 @@ def meter_total(
     """The ungrouped total (0 when nothing was metered)."""
     found = meter_totals(store, query, caller, slug, lo, hi, **kw)  # type: ignore[arg-type]
     return approx(next(iter(found.values()), None) or 0)
+
+
+def query_meter(
+    store: Store,
+    query: Query,
+    caller: Caller,
+    slug: str,
+    start: str | None,
+    end: str | None,
+    granularity: str = "day",
+    tz: str = "UTC",
+    aggregation_type: str = "incremental",
+    group_by: Sequence[str] = (),
+    filters: dict[str, list[str]] | None = None,
+    subjects: Sequence[str] | None = None,
+) -> Series:
+    """GET /v1/meters/{slug}/query: the parameters as sent, checked, then the series."""
+    narrowed = caller.narrow(subjects)
+    meter = meters.find(store, caller, slug)
+    spec = build_spec(
+        meter, start, end, granularity, tz, aggregation_type, group_by, filters, narrowed
+    )
+    return Series(spec, series(query, caller, meter, spec))
+
+
+def summarize(
+    store: Store,
+    query: Query,
+    caller: Caller,
+    start: str | None,
+    end: str | None,
+    group_by: Sequence[str] = (),
+    subjects: Sequence[str] | None = None,
+) -> Summary:
+    """One total per meter (and group) over [start, end); idle profile presets are left out.
+
+    A meter is grouped by the asked dimensions it has; the others are None in its labels.
+    """
+    found = meters.listed(store, caller)
+    narrowed = caller.narrow(subjects)
+    lo, hi = resolve_range(start, end)
+    rows: list[Total] = []
+    for meter in found:
+        wanted = [g for g in group_by if g == "subject" or g in meter.dimensions]
+        spec = build_spec(
+            meter, str(lo), str(hi), "day", "UTC", "incremental", wanted, None, narrowed
+        )
+        values = totals(query, caller, meter, spec)
+        if profile_of(meter.slug) and not any(values.values()):
+            continue  # a seed profile's preset shows once it has usage
+        for group, value in sorted(values.items(), key=lambda kv: [str(v) for v in kv[0]]):
+            labels: dict[str, str | None] = dict.fromkeys(group_by)
+            labels.update(zip(wanted, group, strict=True))
+            rows.append(Total(meter.slug, meter.unit, labels, value))
+    return Summary(lo, hi, rows)

@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
-from usagekit.services.errors import ServiceError
+from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
-from usagekit.services.ingest import BodyError, IngestJob, commit_group
+from usagekit.services.ingest import IngestJob, commit_group
 from usagekit.services.writes import WRITES
-from usagekit.store import Store
+from usagekit.store import BatchOutcome, Store
 
 log = logging.getLogger("usagekit.writer")
 Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
@@ -47,7 +47,9 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
                 j += 1
             try:
                 replies = commit_group(store, [m[1] for m in messages[i:j]])
-                out += [(True, r) if isinstance(r, dict) else (False, _failure(r)) for r in replies]
+                out += [
+                    (False, _failure(r)) if isinstance(r, Exception) else (True, r) for r in replies
+                ]
             except Exception as exc:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
             i = j
@@ -66,7 +68,7 @@ def _failure(exc: Exception, what: str | None = None) -> Exception:
 
     An exception that is neither is a bug: its traceback is logged (when `what` names it).
     """
-    if isinstance(exc, ServiceError | BodyError):
+    if isinstance(exc, REQUEST_ERRORS):
         return exc
     fault = as_fault(exc)
     if fault is not None:
@@ -87,10 +89,10 @@ class Writer(ABC):
                 f"the writer has {self.max_queue} writes waiting, its limit; retry shortly"
             )
 
-    async def ingest(self, job: IngestJob) -> dict[str, Any]:
-        """Store one prepared request body; its reply once committed."""
-        result: dict[str, Any] = await self._submit(("ingest", job))
-        return result
+    async def ingest(self, job: IngestJob) -> BatchOutcome:
+        """Store one prepared request body; its outcome once committed."""
+        outcome: BatchOutcome = await self._submit(("ingest", job))
+        return outcome
 
     async def call(self, name: str, *args: Any) -> Any:
         """Run a named write from services.writes, after everything queued before it."""
@@ -182,7 +184,7 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
             outcomes = execute(store, [m for _, m in group])
             try:
                 for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
-                    if not ok and not isinstance(value, ServiceError | BodyError):
+                    if not ok and not isinstance(value, REQUEST_ERRORS):
                         value = RuntimeError(f"{type(value).__name__}: {value}")
                     conn.send((rid, ok, value))
             except OSError:  # the server went away; what was committed stays committed

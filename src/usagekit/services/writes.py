@@ -8,25 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Failure, Role, Tenant
 from usagekit.profiles import PROFILES, Profile, owner_of_channel
 from usagekit.services.admin import Admin
 from usagekit.services.caller import Caller
-from usagekit.services.errors import Conflict, NotFound
+from usagekit.services.errors import NotFound
+from usagekit.services.ingest import IngestResult, Rejection, Retried
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.store import Store, TenantBatch
 
 
 def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
     check_user_slug(meter.slug)
-    try:
-        return store.create_meter(tenant_id, meter)
-    except IntegrityError:
-        raise Conflict(f"meter {meter.slug!r} already exists", "slug") from None
+    return store.create_meter(tenant_id, meter)
 
 
 def delete_meter(store: Store, meter: Meter) -> None:
@@ -61,7 +57,7 @@ def clear_failure(store: Store, caller: Caller, failure_id: int) -> None:
         raise NotFound(f"no failure {failure_id}", "failure_id")
 
 
-def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, Any]:
+def retry_failure(store: Store, caller: Caller, failure_id: int) -> Retried:
     """Submit a kept record of the caller's again; stored (or already there) clears it.
 
     A confined caller's record naming another subject stays a failure, as at ingest.
@@ -73,45 +69,32 @@ def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, An
     owner = owner_of_channel(failure.channel)
     if owner is not None:
         return _profile_retry(store, caller, owner, failure)
-    result: dict[str, Any] = {
-        "accepted": 0,
-        "duplicates": 0,
-        "conflicts": 0,
-        "rejected": [],
-        "conflicting": [],
-    }
     try:
         event = parse_record(failure.record)
         if not caller.owns(event.subject):
             raise InvalidRecord(f"subject: this key may only send events of {caller.subject!r}")
     except InvalidRecord as exc:
-        result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
-        return {"cleared": False, "result": result}
+        return Retried(False, IngestResult(rejected=[Rejection(0, None, str(exc))]))
     [outcome] = store.events.write(
         [TenantBatch.of(tenant_id, [(0, event)], [], failure.channel, keep_conflicts=False)]
     )
-    result.update(
-        accepted=outcome.accepted, duplicates=outcome.duplicates, conflicts=len(outcome.conflicts)
-    )
+    result = IngestResult(outcome.accepted, outcome.duplicates)
     if outcome.conflicts:
-        result["conflicting"] = [
-            {"index": 0, "id": event.id, "error": "id still stored with different content"}
-        ]
-        return {"cleared": False, "result": result}
+        error = "id still stored with different content"
+        result.conflicting = [Rejection(0, event.id, error)]
+        return Retried(False, result)
     store.failures.delete(tenant_id, [failure_id], caller.subject)
-    return {"cleared": True, "result": result}
+    return Retried(True, result)
 
 
-def _profile_retry(
-    store: Store, caller: Caller, owner: Profile, failure: Failure
-) -> dict[str, Any]:
+def _profile_retry(store: Store, caller: Caller, owner: Profile, failure: Failure) -> Retried:
     """Retry a failure through the profile owning its channel (its writes' retry_failure)."""
     retry = owner.part(owner.writes, "retry_failure")
     if not callable(retry):
         raise TypeError(f"profile {owner.name!r} owns failure channels but has no retry_failure")
     reply = retry(store, caller, failure)
-    if not isinstance(reply, dict):
-        raise TypeError(f"{owner.name}'s retry_failure must return a dict")
+    if not isinstance(reply, Retried):
+        raise TypeError(f"{owner.name}'s retry_failure must return a Retried")
     return reply
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.meters import Meter
 from usagekit.core.windows import DAY
 from usagekit.store import migrate
 from usagekit.store.accounts import Accounts
 from usagekit.store.engine import make_engine
+from usagekit.store.errors import AlreadyExists, StoreError
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import Failures
 from usagekit.store.ingest_stats import IngestStats
@@ -47,15 +49,26 @@ class Store:
     def backend(self) -> str:
         return self.engine.dialect.name
 
+    def ping(self) -> None:
+        """A round trip to the database; raises whatever the database raises."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def create_schema(self) -> None:
         """Create or upgrade the schema to the newest migration."""
         migrate.upgrade(self.engine)
 
     def create_meter(self, tenant_id: int, meter: Meter) -> Meter:
-        """Insert a meter and backfill it from the events already stored."""
-        with self.events.writer.begin() as conn:
-            created = self.meters.insert(conn, tenant_id, meter)
-            self.events.recompute(conn, created, 0, FAR_FUTURE)
+        """Insert a meter and backfill it from the events already stored.
+
+        AlreadyExists naming `slug` if the tenant has a meter of that slug.
+        """
+        try:
+            with self.events.writer.begin() as conn:
+                created = self.meters.insert(conn, tenant_id, meter)
+                self.events.recompute(conn, created, 0, FAR_FUTURE)
+        except IntegrityError:
+            raise AlreadyExists(f"meter {meter.slug!r} already exists", "slug") from None
         return created
 
     def delete_meter(self, meter: Meter) -> None:
@@ -86,4 +99,4 @@ class Store:
         self.engine.dispose()
 
 
-__all__ = ["BatchOutcome", "Store", "TenantBatch"]
+__all__ = ["AlreadyExists", "BatchOutcome", "Store", "StoreError", "TenantBatch"]

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Row, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.store.errors import AlreadyExists
 from usagekit.store.schema import api_keys, server_secrets, tenants
 from usagekit.store.util import now_ms
 
@@ -18,11 +19,15 @@ class Accounts:
         self.engine = engine
 
     def create_tenant(self, name: str) -> Tenant:
+        """A new tenant; AlreadyExists naming `name` if one is called that."""
         created = now_ms()
-        with self.engine.begin() as conn:
-            tid = conn.execute(
-                insert(tenants).values(name=name, created_ms=created).returning(tenants.c.id)
-            ).scalar_one()
+        try:
+            with self.engine.begin() as conn:
+                tid = conn.execute(
+                    insert(tenants).values(name=name, created_ms=created).returning(tenants.c.id)
+                ).scalar_one()
+        except IntegrityError:
+            raise AlreadyExists(f"tenant {name!r} already exists", "name") from None
         return Tenant(tid, name, created)
 
     def tenant_by_name(self, name: str) -> Tenant | None:
@@ -50,20 +55,24 @@ class Accounts:
         subject: str | None = None,
         name: str | None = None,
     ) -> ApiKey:
+        """A new key; AlreadyExists if its hash (its secret) is already a key's."""
         created = now_ms()
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(api_keys).values(
-                    id=key_id,
-                    tenant_id=tenant_id,
-                    role=role.value,
-                    subject=subject,
-                    name=name,
-                    key_hash=key_hash,
-                    prefix=prefix,
-                    created_ms=created,
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(api_keys).values(
+                        id=key_id,
+                        tenant_id=tenant_id,
+                        role=role.value,
+                        subject=subject,
+                        name=name,
+                        key_hash=key_hash,
+                        prefix=prefix,
+                        created_ms=created,
+                    )
                 )
-            )
+        except IntegrityError:
+            raise AlreadyExists("that key is already in use", "key") from None
         found = self.key_by_id(tenant_id, key_id)
         assert found is not None
         return found

@@ -30,7 +30,7 @@ from usagekit.profiles.amie.model import (
 )
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
-from usagekit.services.ingest import MAX_FAILURE_ROWS
+from usagekit.services.ingest import MAX_FAILURE_ROWS, IngestResult, Rejection, Retried
 from usagekit.store import Store, TenantBatch
 from usagekit.store.processing import Pending, Written
 
@@ -206,35 +206,33 @@ def _retry_one(store: Store, caller: Caller, failure: Failure) -> int:
     return 1 if outcome.accepted + outcome.duplicates == 1 else 0
 
 
-def retry_failure(store: Store, caller: Caller, failure: Failure) -> dict[str, Any]:
-    """POST /v1/failures/{id}/retry for an AMIE failure (its failure_channels), native shape."""
-    result: dict[str, Any] = {"accepted": 0, "duplicates": 0, "conflicts": 0, "rejected": [],
-                              "conflicting": []}  # fmt: skip
+def retry_failure(store: Store, caller: Caller, failure: Failure) -> Retried:
+    """POST /v1/failures/{id}/retry for an AMIE failure (its failure_channels), native result."""
+    result = IngestResult()
     record = failure.record
     try:
         kind = usage_type(record.get("UsageType") if isinstance(record, dict) else None)
     except InvalidRecord as exc:
-        result["rejected"] = [{"index": 0, "id": None, "error": str(exc)}]
-        return {"cleared": False, "result": result}
+        result.rejected = [Rejection(0, None, str(exc))]
+        return Retried(False, result)
     done = process(store, caller, kind, [record], keep_invalid=False, keep_conflicts=False)
     outcome = done.written.outcome
-    result.update(accepted=outcome.accepted, duplicates=outcome.duplicates,
-                  conflicts=len(outcome.conflicts))  # fmt: skip
+    result.accepted, result.duplicates = outcome.accepted, outcome.duplicates
     rid = record.get("LocalRecordID") if isinstance(record, dict) else None
     rid = rid if isinstance(rid, str | int) else None
-    result["rejected"] = [{"index": 0, "id": rid, "error": e} for _, e in done.invalid]
+    result.rejected = [Rejection(0, rid, e) for _, e in done.invalid]
     if done.failed:
         current = store.processing.listed(caller.tenant_id, CHANNEL, [failure.id])
         error = current[0].error if current else "failed processing"
-        result["rejected"] = [{"index": 0, "id": rid, "error": error}]
+        result.rejected = [Rejection(0, rid, error)]
     if outcome.conflicts:
-        result["conflicting"] = [{"index": 0, "id": rid, "error": CONFLICT}]
+        result.conflicting = [Rejection(0, rid, CONFLICT)]
     cleared = outcome.accepted + outcome.duplicates == 1
     if failure.channel == INVALID_CHANNEL and (cleared or done.failed):
         # Now valid: stored, or kept as pending.
         store.failures.delete(caller.tenant_id, [failure.id])
         cleared = True
-    return {"cleared": cleared, "result": result}
+    return Retried(cleared, result)
 
 
 def registry_add(store: Store, tenant_id: int, kind: str, names: list[str]) -> list[str]:

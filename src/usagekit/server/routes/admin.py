@@ -15,6 +15,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import KeyIn, KeyOut, NewKeyOut, TenantIn, TenantOut
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, iso
+from usagekit.services import admin
 
 router = APIRouter(tags=["admin"])
 
@@ -50,7 +51,7 @@ async def create_tenant(
 async def list_tenants(
     request: Request, _: Annotated[Principal, Depends(require(Can.TENANTS))]
 ) -> Response:
-    tenants = await blocking(ctx(request).store.accounts.list_tenants)
+    tenants = await blocking(admin.list_tenants, ctx(request).store)
     return JSON([tenant_json(t) for t in tenants])
 
 
@@ -76,7 +77,7 @@ async def create_key(
 async def list_keys(
     request: Request, who: Annotated[Principal, Depends(require(Can.MANAGE))]
 ) -> Response:
-    keys = await blocking(ctx(request).store.accounts.list_keys, who.tenant_id)
+    keys = await blocking(admin.list_keys, ctx(request).store, who.caller)
     return JSON([key_json(k) for k in keys])
 
 

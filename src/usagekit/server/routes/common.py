@@ -12,6 +12,7 @@ from usagekit.core import params
 from usagekit.core.events import format_time
 from usagekit.server.body_limit import too_big
 from usagekit.server.errors import ApiError
+from usagekit.services.ingest import IngestResult, Rejection
 
 T = TypeVar("T")
 
@@ -53,3 +54,19 @@ def iso(ms: int | None) -> str | None:
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking read (a database query) off the event loop."""
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def rejection_json(r: Rejection) -> dict[str, Any]:
+    return {"index": r.index, "id": r.id, "error": r.error}
+
+
+def ingest_json(result: IngestResult) -> dict[str, Any]:
+    """IngestOut: what ingest (or a retry) did with the records."""
+    return {
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "conflicts": len(result.conflicting),
+        "rejected": [rejection_json(r) for r in result.rejected],
+        "conflicting": [rejection_json(r) for r in result.conflicting],
+        "failures_not_kept": result.failures_not_kept,
+    }

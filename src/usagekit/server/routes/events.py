@@ -10,20 +10,20 @@ from starlette.responses import Response
 from usagekit.core.events import format_time
 from usagekit.core.records import StoredEvent
 from usagekit.server.auth import Can, Principal, ctx, require
-from usagekit.server.errors import ApiError
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import (
     blocking,
     decode_cursor,
     encode_cursor,
+    ingest_json,
     iso,
     read_body,
     text_param,
 )
 from usagekit.services import events
 from usagekit.services.export import events_csv
-from usagekit.services.ingest import BodyError, prepare
+from usagekit.services.ingest import prepare
 from usagekit.services.query_spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -72,11 +72,9 @@ async def send_events(
     with context.admission.admit(declared_size(request, limit)):
         body = await read_body(request, limit)
         content_type = request.headers.get("content-type", "")
-        try:
-            job = await blocking(prepare, context.meters, who.caller, body, content_type)
-        except BodyError as exc:
-            raise ApiError(400, str(exc), "body") from None
-        return JSON(await context.writer.ingest(job), 202)
+        prepared = await blocking(prepare, context.meters, who.caller, body, content_type)
+        outcome = await context.writer.ingest(prepared.job)
+        return JSON(ingest_json(prepared.result(outcome)), 202)
 
 
 def declared_size(request: Request, limit: int) -> int:
@@ -122,7 +120,7 @@ async def list_events(
     """Stored events, newest first, voided ones included and marked."""
     type, subject = text_param(type, "type"), text_param(subject, "subject")
     after = decode_cursor(cursor, 2) if cursor else None
-    rows = await blocking(
+    page = await blocking(
         events.page,
         ctx(request).store,
         who.caller,
@@ -131,12 +129,11 @@ async def list_events(
         type_=type,
         subject=subject,
         after=(after[0], after[1]) if after else None,
-        limit=limit + 1,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].time_ms, rows[-1].seq) if more else None
-    return JSON({"data": [event_json(e) for e in rows], "next_cursor": next_cursor})
+    last = page.rows[-1] if page.more else None
+    next_cursor = encode_cursor(last.time_ms, last.seq) if last else None
+    return JSON({"data": [event_json(e) for e in page.rows], "next_cursor": next_cursor})
 
 
 @router.get("/export", responses={200: {"content": {"text/csv": {}}}})

@@ -17,6 +17,7 @@ from usagekit.server.routes.common import (
     blocking,
     decode_cursor,
     encode_cursor,
+    ingest_json,
     text_param,
 )
 from usagekit.services import failures
@@ -45,20 +46,13 @@ async def list_failures(
     """Failures, newest first, each with the record verbatim and its error."""
     after = decode_cursor(cursor, 1)[0] if cursor else None
     channel = text_param(channel, "channel")
-    rows = await blocking(
-        failures.page,
-        ctx(request).store,
-        who.caller,
-        after_id=after,
-        limit=limit + 1,
-        channel=channel,
+    page = await blocking(
+        failures.page, ctx(request).store, who.caller, after_id=after, limit=limit, channel=channel
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     return JSON(
         {
-            "data": [failure_json(f) for f in rows],
-            "next_cursor": encode_cursor(rows[-1].id) if more else None,
+            "data": [failure_json(f) for f in page.rows],
+            "next_cursor": encode_cursor(page.rows[-1].id) if page.more else None,
         }
     )
 
@@ -83,4 +77,5 @@ async def retry_failure(
 
     Stored (or already there): the failure is cleared. Still bad: it stays, untouched.
     """
-    return JSON(await ctx(request).writer.call("retry_failure", who.caller, failure_id))
+    retried = await ctx(request).writer.call("retry_failure", who.caller, failure_id)
+    return JSON({"cleared": retried.cleared, "result": ingest_json(retried.result)})

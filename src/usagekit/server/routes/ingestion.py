@@ -12,7 +12,7 @@ from usagekit.core.events import format_time
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking
-from usagekit.services.ingestion import hour_range, ingestion
+from usagekit.services.ingestion import Counts, hour_range, ingestion
 
 router = APIRouter(tags=["events"])
 
@@ -51,6 +51,20 @@ async def ingestion_health(
     """
     lo, hi = hour_range(from_, to)
     found = await blocking(ingestion, ctx(request).store, who.caller, lo, hi)
-    for hour in found["hours"]:
-        hour["start"] = format_time(hour["start"])
-    return JSON({**found, "from": format_time(lo), "to": format_time(hi)})
+    return JSON(
+        {
+            "from": format_time(found.start),
+            "to": format_time(found.end),
+            **counts_json(found.total),
+            "hours": [{"start": format_time(h.start), **counts_json(h)} for h in found.hours],
+        }
+    )
+
+
+def counts_json(c: Counts) -> dict[str, int]:
+    return {
+        "accepted": c.accepted,
+        "duplicates": c.duplicates,
+        "conflicts": c.conflicts,
+        "rejected": c.rejected,
+    }

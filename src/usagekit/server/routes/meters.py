@@ -9,29 +9,17 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from usagekit.core import params
 from usagekit.core.events import format_time
-from usagekit.core.meters import InvalidMeter, Meter, validate_meter
+from usagekit.core.meters import Meter, validate_meter
 from usagekit.core.presets import profile_of
 from usagekit.core.windows import format_local
 from usagekit.server.auth import Can, Principal, ctx, require
-from usagekit.server.errors import ApiError
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import blocking
-from usagekit.services import usage
-from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
-from usagekit.store import Store
+from usagekit.services import meters, usage
 
 router = APIRouter(tags=["meters"])
-
-
-def find_meter(store: Store, tenant_id: int, slug: str) -> Meter:
-    params.text(slug, "slug", 64)
-    meter = store.meters.get(tenant_id, slug)
-    if meter is None:
-        raise ApiError(404, f"no meter {slug!r}; GET /v1/meters lists them", "slug")
-    return meter
 
 
 def meter_json(meter: Meter) -> dict[str, Any]:
@@ -39,8 +27,8 @@ def meter_json(meter: Meter) -> dict[str, Any]:
     return {**meter.as_dict(), "profile": profile_of(meter.slug)}
 
 
-async def meter_or_404(request: Request, tenant_id: int, slug: str) -> Meter:
-    return await blocking(find_meter, ctx(request).store, tenant_id, slug)
+async def meter_or_404(request: Request, who: Principal, slug: str) -> Meter:
+    return await blocking(meters.find, ctx(request).store, who.caller, slug)
 
 
 @router.post("/v1/meters", status_code=201, response_model=MeterOut)
@@ -48,18 +36,15 @@ async def create_meter(
     request: Request, body: MeterIn, who: Annotated[Principal, Depends(require(Can.MANAGE))]
 ) -> Response:
     """Define a meter; it covers events already stored too (backfilled from raw events)."""
-    try:
-        meter = validate_meter(
-            body.slug,
-            body.event_type,
-            body.aggregation,
-            body.value_property,
-            body.dimensions,
-            body.unit,
-            body.description,
-        )
-    except InvalidMeter as exc:
-        raise ApiError(400, str(exc), exc.param) from None
+    meter = validate_meter(
+        body.slug,
+        body.event_type,
+        body.aggregation,
+        body.value_property,
+        body.dimensions,
+        body.unit,
+        body.description,
+    )
     context = ctx(request)
     created = await context.writer.call("create_meter", who.tenant_id, meter)
     return JSON(meter_json(created), 201)
@@ -69,15 +54,15 @@ async def create_meter(
 async def list_meters(
     request: Request, who: Annotated[Principal, Depends(require(Can.READ))]
 ) -> Response:
-    meters = await blocking(ctx(request).store.meters.for_tenant, who.tenant_id)
-    return JSON([meter_json(m) for m in meters])
+    found = await blocking(meters.listed, ctx(request).store, who.caller)
+    return JSON([meter_json(m) for m in found])
 
 
 @router.get("/v1/meters/{slug}", response_model=MeterOut)
 async def get_meter(
     request: Request, slug: str, who: Annotated[Principal, Depends(require(Can.READ))]
 ) -> Response:
-    return JSON(meter_json(await meter_or_404(request, who.tenant_id, slug)))
+    return JSON(meter_json(await meter_or_404(request, who, slug)))
 
 
 @router.delete("/v1/meters/{slug}", status_code=204)
@@ -85,7 +70,7 @@ async def delete_meter(
     request: Request, slug: str, who: Annotated[Principal, Depends(require(Can.MANAGE))]
 ) -> Response:
     """Delete a meter and its rollups; raw events are kept."""
-    meter = await meter_or_404(request, who.tenant_id, slug)
+    meter = await meter_or_404(request, who, slug)
     context = ctx(request)
     await context.writer.call("delete_meter", meter)
     return Response(status_code=204)
@@ -133,19 +118,22 @@ async def query_meter(
 ) -> Response:
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
     context = ctx(request)
-    filters = filters_of(request)
-    caller = who.caller
-    subjects = caller.narrow(subject)
-
-    def run() -> tuple[QuerySpec, list[Point]]:
-        # One worker-thread hop for lookup and query: each hop costs on every request.
-        meter = find_meter(context.store, caller.tenant_id, slug)
-        spec = build_spec(
-            meter, from_, to, granularity, tz, aggregation_type, group_by or [], filters, subjects
-        )
-        return spec, usage.series(context.query, caller, meter, spec)
-
-    spec, points = await blocking(run)
+    found = await blocking(
+        usage.query_meter,
+        context.store,
+        context.query,
+        who.caller,
+        slug,
+        from_,
+        to,
+        granularity,
+        tz,
+        aggregation_type,
+        group_by or [],
+        filters_of(request),
+        subject,
+    )
+    spec, points = found.spec, found.points
     stamp = stamper(spec.tz)
     if wants_csv(request.headers.get("accept"), format):
         names = list(spec.group_by)
@@ -184,29 +172,26 @@ async def usage_summary(
 ) -> Response:
     """One total per meter (and group) over [from, to); idle profile presets are left out."""
     context = ctx(request)
-    caller = who.caller
-    meters = await blocking(context.store.meters.for_tenant, caller.tenant_id)
-    subjects = caller.narrow(subject)
-    start, end = resolve_range(from_, to)
-    data: list[dict[str, Any]] = []
-    for meter in meters:
-        wanted = [g for g in group_by or [] if g == "subject" or g in meter.dimensions]
-        spec = build_spec(
-            meter, str(start), str(end), "day", "UTC", "incremental", wanted, None, subjects
-        )
-        totals = await blocking(usage.totals, context.query, caller, meter, spec)
-        if profile_of(meter.slug) and not any(totals.values()):
-            continue  # a seed profile's preset shows once it has usage
-        for group, value in sorted(totals.items(), key=lambda kv: [str(v) for v in kv[0]]):
-            labels: dict[str, str | None] = dict.fromkeys(group_by or [])
-            labels.update(zip(wanted, group, strict=True))
-            data.append({"meter": meter.slug, "unit": meter.unit, "group": labels, "value": value})
+    summary = await blocking(
+        usage.summarize,
+        context.store,
+        context.query,
+        who.caller,
+        from_,
+        to,
+        group_by or [],
+        subject,
+    )
     if wants_csv(request.headers.get("accept"), format):
         names = list(group_by or [])
 
         def csv_rows() -> Iterator[list[Any]]:
-            for r in data:
-                yield [r["meter"], *(r["group"][n] for n in names), r["value"], r["unit"] or ""]
+            for t in summary.totals:
+                yield [t.meter, *(t.group[n] for n in names), t.value, t.unit or ""]
 
         return stream_csv(csv_lines(["meter", *names, "value", "unit"], csv_rows()), "summary.csv")
-    return JSON({"from": format_time(start), "to": format_time(end), "data": data})
+    data = [
+        {"meter": t.meter, "unit": t.unit, "group": t.group, "value": t.value}
+        for t in summary.totals
+    ]
+    return JSON({"from": format_time(summary.start), "to": format_time(summary.end), "data": data})
