@@ -114,6 +114,7 @@ def test_keyboard_and_narrow_screen(browser: Browser, live: Live) -> None:
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= 360, f"{route} is {wide}px wide on a 360px screen"
     page.goto(f"{live.url}/#/meter/cpu_time")
+    page.wait_for_selector("[name=tz]")  # the form is drawn in full before focus moves
     page.get_by_label("Range").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "tz"
