@@ -19,18 +19,33 @@ import multiprocessing
 import signal
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import ServiceError
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
 from usagekit.services.ingest import BodyError, IngestJob, commit_group
-from usagekit.services.writes import WRITES
 from usagekit.store import Store
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger("usagekit.writer")
-Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A registered write with its arguments (the function pickles by reference)."""
+
+    fn: Callable[..., object]
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+
+
+Message = IngestJob | Call
 Outcome = tuple[bool, Any]  # (ok, value or exception)
 MAX_GROUP = 64
 __all__ = ["ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
@@ -41,21 +56,27 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
     out: list[Outcome] = []
     i = 0
     while i < len(messages):
-        if messages[i][0] == "ingest":
-            j = i
-            while j < len(messages) and messages[j][0] == "ingest":
-                j += 1
+        message = messages[i]
+        if isinstance(message, IngestJob):
+            jobs = [message]
+            while i + len(jobs) < len(messages):
+                nxt = messages[i + len(jobs)]
+                if not isinstance(nxt, IngestJob):
+                    break
+                jobs.append(nxt)
+            j = i + len(jobs)
             try:
-                replies = commit_group(store, [m[1] for m in messages[i:j]])
+                replies = commit_group(store, jobs)
                 out += [(True, r) if isinstance(r, dict) else (False, _failure(r)) for r in replies]
             except Exception as exc:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
             i = j
             continue
-        name, args = messages[i][1]
         try:
-            out.append((True, WRITES[name](store, *args)))
+            check_write(message.fn)
+            out.append((True, message.fn(store, *message.args, **message.kwargs)))
         except Exception as exc:
+            name = getattr(message.fn, "__qualname__", message.fn)
             out.append((False, _failure(exc, f"write {name} failed")))
         i += 1
     return out
@@ -89,12 +110,18 @@ class Writer(ABC):
 
     async def ingest(self, job: IngestJob) -> dict[str, Any]:
         """Store one prepared request body; its reply once committed."""
-        result: dict[str, Any] = await self._submit(("ingest", job))
+        result: dict[str, Any] = await self._submit(job)
         return result
 
-    async def call(self, name: str, *args: Any) -> Any:
-        """Run a named write from services.writes, after everything queued before it."""
-        return await self._submit(("call", (name, args)))
+    async def run(
+        self, fn: Callable[Concatenate[Store, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run `fn(store, *args, **kwargs)` after everything queued before it; its result.
+
+        `fn` must be registered with `allowed_writes.write` (the writer refuses others).
+        """
+        check_write(fn)
+        return cast(R, await self._submit(Call(fn, args, kwargs)))
 
     @abstractmethod
     async def start(self) -> None: ...

@@ -1,11 +1,10 @@
-"""Every write but ingest, by name, so the writer (thread or process) can run it in order.
+"""The writes other than ingest, registered so the writer (thread or process) runs them in order.
 
 Each takes the store first; arguments and results are plain picklable values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -14,14 +13,15 @@ from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.admin import Admin
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug, ensure_presets
 from usagekit.services.profiles import amie
-from usagekit.services.profiles.geobox import geobox_recompute_user
 from usagekit.store import Store, TenantBatch
 
 
+@write
 def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
     check_user_slug(meter.slug)
     try:
@@ -30,38 +30,45 @@ def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
         raise Conflict(f"meter {meter.slug!r} already exists", "slug") from None
 
 
+@write
 def delete_meter(store: Store, meter: Meter) -> None:
     check_deletable(meter.slug)
     store.delete_meter(meter)
 
 
+@write
 def void(store: Store, caller: Caller, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
     caller.whole_tenant("voiding events")
     return store.events.void(caller.tenant_id, source, ids)
 
 
+@write
 def create_tenant(store: Store, name: str) -> Tenant:
     tenant = Admin(store).create_tenant(name)
     ensure_presets(store, [tenant.id])
     return tenant
 
 
+@write
 def create_key(
     store: Store, tenant: Tenant, role: Role, subject: str | None, name: str | None
 ) -> tuple[ApiKey, str]:
     return Admin(store).create_key(tenant, role, subject=subject, name=name)
 
 
+@write
 def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
     return Admin(store).revoke_key(tenant_id, key_id)
 
 
+@write
 def clear_failure(store: Store, caller: Caller, failure_id: int) -> None:
     """Drop one failure of the caller's (another subject's is not found)."""
     if not store.failures.delete(caller.tenant_id, [failure_id], caller.subject):
         raise NotFound(f"no failure {failure_id}", "failure_id")
 
 
+@write
 def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, Any]:
     """Submit a kept record of the caller's again; stored (or already there) clears it.
 
@@ -100,20 +107,3 @@ def retry_failure(store: Store, caller: Caller, failure_id: int) -> dict[str, An
         return {"cleared": False, "result": result}
     store.failures.delete(tenant_id, [failure_id], caller.subject)
     return {"cleared": True, "result": result}
-
-
-WRITES: dict[str, Callable[..., Any]] = {
-    f.__name__: f
-    for f in (
-        create_meter,
-        delete_meter,
-        ensure_presets,
-        void,
-        create_tenant,
-        create_key,
-        revoke_key,
-        clear_failure,
-        retry_failure,
-        geobox_recompute_user,
-    )
-} | {f"amie_{f.__name__}": f for f in amie.WRITES}

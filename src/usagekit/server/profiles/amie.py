@@ -21,7 +21,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, read_body
-from usagekit.services.profiles import amie_reports
+from usagekit.services.profiles import amie, amie_reports
 from usagekit.store import FAR_FUTURE
 
 PREFIX = "/amie"
@@ -71,7 +71,7 @@ async def send(request: Request, who: Sender) -> Response:
     """One usage message: good records stored once, failures in the reply or kept."""
     context = ctx(request)
     body = await read_body(request, BODY_LIMIT)
-    reply = await context.writer.call("amie_send", who.caller, body)
+    reply = await context.writer.run(amie.send, who.caller, body)
     return JSON(reply)
 
 
@@ -88,7 +88,7 @@ async def clear(request: Request, ids: str, who: Fixer) -> Response:
     wanted = [params.row_id(part, "FailedRecordID") for part in ids.split(",") if part.strip()]
     if not wanted:
         raise ApiError(400, "no FailedRecordID given")
-    reply = await ctx(request).writer.call("amie_clear", who.caller, wanted)
+    reply = await ctx(request).writer.run(amie.clear, who.caller, wanted)
     return JSON(reply)
 
 

@@ -19,7 +19,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import blocking
-from usagekit.services import usage
+from usagekit.services import usage, writes
 from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
 
@@ -61,7 +61,7 @@ async def create_meter(
     except InvalidMeter as exc:
         raise ApiError(400, str(exc), exc.param) from None
     context = ctx(request)
-    created = await context.writer.call("create_meter", who.tenant_id, meter)
+    created = await context.writer.run(writes.create_meter, who.tenant_id, meter)
     return JSON(meter_json(created), 201)
 
 
@@ -87,7 +87,7 @@ async def delete_meter(
     """Delete a meter and its rollups; raw events are kept."""
     meter = await meter_or_404(request, who.tenant_id, slug)
     context = ctx(request)
-    await context.writer.call("delete_meter", meter)
+    await context.writer.run(writes.delete_meter, meter)
     return Response(status_code=204)
 
 

@@ -28,6 +28,7 @@ from usagekit.core.profiles.amie import (
     usage_type,
 )
 from usagekit.core.records import Failure, NewFailure, subject_of
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.store import Store, TenantBatch
@@ -141,6 +142,7 @@ def echo(kind: str, record: Any, error: str) -> dict[str, Any]:
     return out
 
 
+@write
 def send(store: Store, caller: Caller, body: bytes) -> dict[str, Any]:
     """POST usage/: the AMIE reply for one usage message."""
     kind, records = parse_message(body)
@@ -163,6 +165,7 @@ def send(store: Store, caller: Caller, body: bytes) -> dict[str, Any]:
     }
 
 
+@write
 def clear(store: Store, caller: Caller, ids: list[int]) -> dict[str, Any]:
     """DELETE usage/failed/{ids}: drop processing failures you have dealt with (yours only)."""
     cleared = store.processing.clear(caller.tenant_id, CHANNEL, ids, caller.subject)
@@ -173,6 +176,7 @@ def clear(store: Store, caller: Caller, ids: list[int]) -> dict[str, Any]:
             "NotFound": missing}  # fmt: skip
 
 
+@write
 def retry(store: Store, caller: Caller, ids: list[int] | None = None) -> dict[str, Any]:
     """Process failed records again against today's registry (all, or those of `ids`).
 
@@ -236,10 +240,12 @@ def retry_failure(store: Store, caller: Caller, failure: Failure) -> dict[str, A
     return {"cleared": cleared, "result": result}
 
 
+@write
 def registry_add(store: Store, tenant_id: int, kind: str, names: list[str]) -> list[str]:
     return store.registry.add(tenant_id, check_kind(kind), names)
 
 
+@write
 def registry_remove(store: Store, tenant_id: int, kind: str, names: list[str]) -> int:
     return store.registry.remove(tenant_id, check_kind(kind), names)
 
@@ -248,6 +254,3 @@ def check_kind(kind: str) -> str:
     if kind not in REGISTRY_KINDS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(REGISTRY_KINDS)}", "kind")
     return kind
-
-
-WRITES = (send, clear, retry, registry_add, registry_remove)

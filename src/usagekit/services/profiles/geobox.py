@@ -28,6 +28,7 @@ from usagekit.core.profiles.geobox import (
 )
 from usagekit.core.windows import DAY, Granularity, floor, zone
 from usagekit.services import usage
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Forbidden, InvalidInput, NotFound
 from usagekit.services.profiles.geobox_keys import key_ids, owns_key
@@ -246,6 +247,7 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
     }
 
 
+@write
 def geobox_recompute_user(store: Store, caller: Caller, subject: str) -> int:
     """A write: rebuild the geobox.* rollups on every day the user has events, from raw events.
 
