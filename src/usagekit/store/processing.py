@@ -65,7 +65,7 @@ class Processing:
             with self.events.writer.begin() as conn:
                 [outcome] = self.events._write(conn, [batch])
                 clashed = {i for i, _ in outcome.conflicts}
-                indexes = [r[0] for r in batch.rows] + [r[0] for r, _ in batch.repeats]
+                indexes = [r.position for r in batch.rows] + [r.row.position for r in batch.repeats]
                 done = [refs[i] for i in indexes if i not in clashed]
                 settled = 0
                 for part in chunks(done, 500):
