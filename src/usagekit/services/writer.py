@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+from usagekit.core.clock import SYSTEM_CLOCK, Clock
 from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import ServiceError
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
@@ -179,7 +180,7 @@ class ThreadWriter(Writer):
                     future.set_exception(value)
 
 
-def _child(conn: Connection, db: str, synchronous: str) -> None:
+def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
     """The writer process: receive, group, execute, reply; exit when the parent goes.
 
     It ignores SIGINT and SIGTERM, which a terminal or a supervisor sends to the whole
@@ -188,7 +189,7 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
-    store = Store.open(db, create=False, synchronous=synchronous)
+    store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     try:
         while True:
@@ -223,9 +224,16 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
 class ProcessWriter(Writer):
     """The writer in a child process, reached over a pipe."""
 
-    def __init__(self, db: str, synchronous: str, max_queue: int = Writer.max_queue) -> None:
+    def __init__(
+        self,
+        db: str,
+        synchronous: str,
+        max_queue: int = Writer.max_queue,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.db = db
         self.synchronous = synchronous
+        self.clock = clock  # the child's store stamps by a copy of it
         self.max_queue = max_queue
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[int, asyncio.Future[Any]]] = {}  # rid -> (child, future)
@@ -246,7 +254,7 @@ class ProcessWriter(Writer):
         parent, child = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_child,
-            args=(child, self.db, self.synchronous),
+            args=(child, self.db, self.synchronous, self.clock),
             name="usagekit-writer",
             daemon=True,
         )

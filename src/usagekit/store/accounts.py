@@ -8,17 +8,18 @@ from typing import Any
 from sqlalchemy import Engine, Row, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from usagekit.core.clock import Clock
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.store.schema import api_keys, server_secrets, tenants
-from usagekit.store.util import now_ms
 
 
 class Accounts:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
 
     def create_tenant(self, name: str) -> Tenant:
-        created = now_ms()
+        created = self.clock.now_ms()
         with self.engine.begin() as conn:
             tid = conn.execute(
                 insert(tenants).values(name=name, created_ms=created).returning(tenants.c.id)
@@ -50,7 +51,7 @@ class Accounts:
         subject: str | None = None,
         name: str | None = None,
     ) -> ApiKey:
-        created = now_ms()
+        created = self.clock.now_ms()
         with self.engine.begin() as conn:
             conn.execute(
                 insert(api_keys).values(
@@ -123,7 +124,9 @@ class Accounts:
                 if admins <= 1:
                     return None
             conn.execute(
-                update(api_keys).where(live, api_keys.c.id == key_id).values(revoked_ms=now_ms())
+                update(api_keys)
+                .where(live, api_keys.c.id == key_id)
+                .values(revoked_ms=self.clock.now_ms())
             )
         return True
 

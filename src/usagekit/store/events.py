@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from usagekit.core import rollup
+from usagekit.core.clock import Clock
 from usagekit.core.events import CONFLICT, Event, format_time
 from usagekit.core.jsondata import printable
 from usagekit.core.meters import Meter
@@ -21,7 +22,7 @@ from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
 from usagekit.store.rows import Content, EventRow, Repeat, event_row
 from usagekit.store.schema import events, failures
-from usagekit.store.util import chunks, insert_values, now_ms
+from usagekit.store.util import chunks, insert_values
 
 _INSERT_HEAD = (
     "INSERT INTO events (seq, tenant_id, source, event_id, type, subject, time_ms, hour, data, "
@@ -128,7 +129,8 @@ class Stored(NamedTuple):
 class Events(EventReads):
     """Writes (the exactly-once ingest, voids, recomputes); reads come from EventReads."""
 
-    def __init__(self, engine: Engine, meters: Meters, rollups: Rollups) -> None:
+    def __init__(self, engine: Engine, meters: Meters, rollups: Rollups, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
         self.writer = engine.execution_options(immediate=True)
         self.meters = meters
@@ -145,7 +147,7 @@ class Events(EventReads):
 
     def _write(self, conn: Connection, batches: Sequence[TenantBatch]) -> list[BatchOutcome]:
         seq = int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
-        received = now_ms()
+        received = self.clock.now_ms()
         outcomes = []
         fail_rows: list[dict[str, Any]] = []
         new_rows: dict[int, list[Stored]] = {}  # per tenant, rolled up once
@@ -320,7 +322,7 @@ class Events(EventReads):
                     ).all()
                 if not found:
                     return [], list(ids)
-                stamp = now_ms()
+                stamp = self.clock.now_ms()
                 for part in chunks([f[0] for f in found], 500):
                     conn.execute(
                         update(events)

@@ -20,7 +20,7 @@ from usagekit.store.event_reads import PAGE
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import failure_of, owned
 from usagekit.store.schema import events, failures
-from usagekit.store.util import chunks, now_ms
+from usagekit.store.util import chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class Processing:
                         )
                     )
                     kept.update((str(r), int(i)) for r, i in rows)
-                stamp = now_ms()
+                stamp = self.events.clock.now_ms()
                 fresh: dict[str, dict[str, Any]] = {}
                 for p in pending:
                     text = orjson.dumps(p.record).decode()

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from usagekit.core import params
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.events import _datetime_ms
 from usagekit.core.records import Role
 from usagekit.server.auth import Can, Principal, admit, client_address, ctx
@@ -22,7 +23,6 @@ from usagekit.server.profiles import Profile
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, read_body
 from usagekit.services.profiles import amie, amie_reports
-from usagekit.store import FAR_FUTURE
 
 PREFIX = "/amie"
 BODY_LIMIT = 1024 * 1024  # AMIE's request size limit: 1024 KiB
@@ -109,7 +109,7 @@ def when(value: str | None, name: str, default: int) -> int:
 
 
 def _window(start: str | None, end: str | None) -> tuple[int, int]:
-    lo, hi = when(start, "FromTime", 0), when(end, "ToTime", FAR_FUTURE)
+    lo, hi = when(start, "FromTime", 0), when(end, "ToTime", END_OF_TIME)
     if hi < lo:
         raise ApiError(400, "ToTime is before FromTime", "ToTime")
     return lo, hi

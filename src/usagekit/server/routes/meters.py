@@ -141,7 +141,16 @@ async def query_meter(
         # One worker-thread hop for lookup and query: each hop costs on every request.
         meter = find_meter(context.store, caller.tenant_id, slug)
         spec = build_spec(
-            meter, from_, to, granularity, tz, aggregation_type, group_by or [], filters, subjects
+            meter,
+            from_,
+            to,
+            granularity,
+            tz,
+            aggregation_type,
+            group_by or [],
+            filters,
+            subjects,
+            clock=context.store.clock,
         )
         return spec, usage.series(context.query, caller, meter, spec)
 
@@ -187,7 +196,7 @@ async def usage_summary(
     caller = who.caller
     meters = await blocking(context.store.meters.for_tenant, caller.tenant_id)
     subjects = caller.narrow(subject)
-    start, end = resolve_range(from_, to)
+    start, end = resolve_range(from_, to, clock=context.store.clock)
     data: list[dict[str, Any]] = []
     for meter in meters:
         wanted = [g for g in group_by or [] if g == "subject" or g in meter.dimensions]
