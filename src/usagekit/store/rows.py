@@ -39,5 +39,9 @@ class Repeat(NamedTuple):
     first: int  # position in the batch's rows of the key's first occurrence
 
 
+_new = tuple.__new__
+
+
 def event_row(index: int, ev: Event) -> EventRow:
-    return EventRow(index, ev.id, ev.source, ev.type, ev.subject, ev.time_ms, ev.data_json)
+    # tuple.__new__ skips the NamedTuple's Python-level __new__: half the cost, once per event.
+    return _new(EventRow, (index, ev.id, ev.source, ev.type, ev.subject, ev.time_ms, ev.data_json))
