@@ -7,6 +7,7 @@ it makes a writer thread crawl. Bodies arrive parsed and judged, with their
 rollups computed (ingest.prepare), as plain tuples, so the child spends its time
 in SQLite. `ThreadWriter` runs it
 on one thread, for tests and embedding. Both execute the same `execute` function.
+Other writes are functions registered in services.allowed_writes, run by `Writer.run`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Call:
 Message = IngestJob | Call
 Outcome = tuple[bool, Any]  # (ok, value or exception)
 MAX_GROUP = 64
-__all__ = ["ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
+__all__ = ["Call", "ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
 
 
 def execute(store: Store, messages: list[Message]) -> list[Outcome]:
@@ -59,15 +60,11 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
     while i < len(messages):
         message = messages[i]
         if isinstance(message, IngestJob):
-            jobs = [message]
-            while i + len(jobs) < len(messages):
-                nxt = messages[i + len(jobs)]
-                if not isinstance(nxt, IngestJob):
-                    break
-                jobs.append(nxt)
-            j = i + len(jobs)
+            j = i + 1
+            while j < len(messages) and isinstance(messages[j], IngestJob):
+                j += 1
             try:
-                replies = commit_group(store, jobs)
+                replies = commit_group(store, cast(list[IngestJob], messages[i:j]))
                 out += [(True, r) if isinstance(r, dict) else (False, _failure(r)) for r in replies]
             except Exception as exc:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
