@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from usagekit.core.clock import FixedClock
 from usagekit.server.app import create_app
 from usagekit.server.settings import Settings
 from usagekit.store import Store
@@ -128,6 +129,27 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
         yield test_client
+
+
+FIXED_NOW = 1_788_231_661_234  # 2026-09-01T03:01:01.234Z: the fixed clock's start
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing still at FIXED_NOW until the test moves it."""
+    return FixedClock(FIXED_NOW)
+
+
+@pytest.fixture
+def fixed_client(settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+    """`client`, with every "now" of the server (stamps, default windows) read from `clock`."""
+    store = Store.open(settings.db, clock=clock)
+    try:
+        with TestClient(create_app(settings, store)) as test_client:
+            test_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+            yield test_client
+    finally:
+        store.close()
 
 
 def new_tenant_key(client: TestClient, name: str, role: str = "admin", **extra: str) -> str:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import new_tenant_key
+from tests.conftest import FIXED_NOW, new_tenant_key
 from tests.test_ingest import ev
+from usagekit.core.events import format_time
 
 FIELDS = ("accepted", "duplicates", "conflicts", "rejected")
 
@@ -22,7 +23,8 @@ def tally(replies: list[dict[str, object]]) -> dict[str, int]:
     return out
 
 
-def test_counters_add_up_the_replies_per_tenant(client: TestClient) -> None:
+def test_counters_add_up_the_replies_per_tenant(fixed_client: TestClient) -> None:
+    client = fixed_client
     batches = [
         [ev(1), ev(2), ev(3, time="yesterday")],
         [ev(1), ev(2, data={"cpu_ms": 99}), ev(4)],
@@ -38,9 +40,9 @@ def test_counters_add_up_the_replies_per_tenant(client: TestClient) -> None:
     assert {f: health[f] for f in FIELDS} == tally(replies)
     assert len(health["hours"]) == 24
     assert {f: sum(h[f] for h in health["hours"]) for f in FIELDS} == tally(replies)
-    now = datetime.now(UTC)
-    assert datetime.fromisoformat(health["hours"][-1]["start"]) <= now
-    assert datetime.fromisoformat(health["to"]) > now
+    hour = FIXED_NOW - FIXED_NOW % 3_600_000  # the default window ends with the clock's hour
+    assert health["hours"][-1]["start"] == format_time(hour)
+    assert health["to"] == format_time(hour + 3_600_000)
 
     theirs = client.get("/v1/ingestion", headers={"Authorization": f"Bearer {other}"}).json()
     assert {f: theirs[f] for f in FIELDS} == tally([other_reply])

@@ -8,13 +8,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import new_tenant_key
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.events import parse_record
 from usagekit.core.presets import PRESETS, plan, preset, profile_of
 from usagekit.services.caller import Caller
 from usagekit.services.presets import ensure_presets
 from usagekit.services.query import Query
 from usagekit.services.usage import meter_total
-from usagekit.store import FAR_FUTURE, Store, TenantBatch
+from usagekit.store import Store, TenantBatch
 
 T0 = 1793577600000  # 2026-11-02T00:00:00Z
 
@@ -79,6 +80,6 @@ def test_a_changed_preset_is_replaced_and_recomputed(store: Store) -> None:
     assert len(create) == len(PRESETS)
     assert ensure_presets(store, [tenant.id]) == len(PRESETS)
     assert ensure_presets(store, [tenant.id]) == 0  # idempotent
-    total = meter_total(store, Query(store), Caller.tenant(tenant.id), right.slug, 0, FAR_FUTURE)
+    total = meter_total(store, Query(store), Caller.tenant(tenant.id), right.slug, 0, END_OF_TIME)
     assert total == sum(e.data["cpu_time_ms"] for _, e in events)
     assert store.meters.get(tenant.id, right.slug).value_property == "cpu_time_ms"  # type: ignore[union-attr]

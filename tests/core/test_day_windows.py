@@ -7,11 +7,11 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.day_windows import DayPlan, PartialTally, plan_days
 from usagekit.core.daybits import month_of_day
 from usagekit.core.events import MAX_TIME_MS
 from usagekit.core.windows import DAY, Granularity, buckets, windows, zone
-from usagekit.store import FAR_FUTURE
 
 BASE = 1_788_220_800_000  # 2026-09-01T00:00:00Z
 KINDS = ["incremental", "month_to_date", 1, 7, 30]
@@ -36,7 +36,7 @@ def test_plan_tiles_each_window(
 
 
 def test_open_ended_total_stops_at_year_9999() -> None:
-    wins = [(BASE + 5 * 3_600_000, FAR_FUTURE)]
+    wins = [(BASE + 5 * 3_600_000, END_OF_TIME)]
     plan = plan_days(wins, "incremental")
     assert plan is not None
     assert_tiles(wins, plan)

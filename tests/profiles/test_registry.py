@@ -104,10 +104,11 @@ TOY = {
         )
     """,
     "service.py": """
+        from usagekit.services.allowed_writes import write
+
+        @write
         def record(store, caller, note):
             return {"tenant": caller.tenant_id, "note": note}
-
-        WRITES = (record,)
     """,
     "routes.py": """
         from typing import Annotated
@@ -117,13 +118,14 @@ TOY = {
         from usagekit.server.auth import Can, Principal, ctx, require
         from usagekit.server.profiles import Routes
         from usagekit.server.responses import JSON
+        from toy.service import record
 
         router = APIRouter(prefix="/toy")
         Reader = Annotated[Principal, Depends(require(Can.READ))]
 
         @router.get("/ping")
         async def ping(request: Request, who: Reader, note: str = "hi"):
-            return JSON(await ctx(request).writer.call("toy_record", who.caller, note))
+            return JSON(await ctx(request).writer.run(record, who.caller, note))
 
         def toy_error(request, status, message, param, headers):
             return JSON({"toy": {"status": status, "why": message}}, status, headers)

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from usagekit.cli import samples
 from usagekit.cli.common import KeyOption, UrlOption, app, connect, console, out
+from usagekit.core.clock import SYSTEM_CLOCK
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def demo(
     Needs the admin key of tenant 'default' (the one printed on first start). Safe to
     run again: events already stored count as duplicates.
     """
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = SYSTEM_CLOCK.now_ms()
     first_day = now_ms // samples.DAY_MS - days + 1
     from usagekit.errors import ConflictError
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from usagekit.core.clock import MAX_TIME_MS
 from usagekit.core.jsondata import BAD_TEXT, DataError, canonical, printable
 
 MAX_ID_LEN = 256
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
-MAX_TIME_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 # CloudEvents attributes we accept and do not keep.
 _IGNORED = frozenset({"specversion", "datacontenttype", "dataschema"})
 _KNOWN = frozenset({"id", "source", "type", "subject", "time", "data"}) | _IGNORED

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from usagekit.core.clock import MAX_TIME_MS
 from usagekit.core.errors import ParamError
-from usagekit.core.events import MAX_TIME_MS, _datetime_ms
+from usagekit.core.events import _datetime_ms
 from usagekit.core.jsondata import BAD_TEXT
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from usagekit.core import params
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.errors import ParamError
-from usagekit.core.events import MAX_TIME_MS
 
 MINUTE = 60_000
 QUARTER = 15 * MINUTE
@@ -27,7 +27,6 @@ ROLLUP_LEVELS = (DAY, HOUR, QUARTER)
 DISTINCT_LEVELS = (DAY, HOUR)
 RAW = 0
 MAX_BUCKETS = 20_000
-END_OF_TIME = MAX_TIME_MS + 1  # an edge past every instant the API takes
 
 
 class Granularity(StrEnum):

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import msgspec
 import orjson
 
-from usagekit.core.events import MAX_ID_LEN, MAX_TIME_MS, Event, InvalidRecord, parse_time
+from usagekit.core.clock import MAX_TIME_MS
+from usagekit.core.events import MAX_ID_LEN, Event, InvalidRecord, parse_time
 from usagekit.core.jsondata import MAX_DEPTH
 
 _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LEN)]

@@ -49,8 +49,9 @@ class Samples:
 class Profile:
     """One seed profile: its presets, and where its routes, writes and client live.
 
-    `writes` names a module whose `WRITES` the writer runs, each registered as
-    `<name>_<function name>`; when `failure_channels` is set, that module's
+    `writes` names the module of the profile's writes: module-level functions
+    decorated with `usagekit.services.allowed_writes.write`, which routes hand to
+    `writer.run(fn, ...)`; when `failure_channels` is set, that module's
     `retry_failure(store, caller, failure)` retries the failures of those channels.
     `routes` names a module whose `ROUTES` (usagekit.server.profiles.Routes) the
     server mounts; `compat` names the vendor-compatible client's module.

@@ -27,7 +27,7 @@ class Context:
         # Ingest is bounded by admission; the margin leaves room for other writes.
         queue = 2 * settings.max_inflight
         self.writer: Writer = (
-            ProcessWriter(settings.db, settings.synchronous, queue)
+            ProcessWriter(settings.db, settings.synchronous, queue, store.clock)
             if settings.writer == "process"
             else ThreadWriter(store, queue)
         )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
+from usagekit.core.clock import SYSTEM_CLOCK, Clock
 from usagekit.core.windows import HOUR
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
@@ -35,9 +35,9 @@ class IngestionReport:
     hours: list[Counts]
 
 
-def hour_range(start: str | None, end: str | None) -> tuple[int, int]:
+def hour_range(start: str | None, end: str | None, clock: Clock = SYSTEM_CLOCK) -> tuple[int, int]:
     """[from, to) widened to whole UTC hours; default the current hour and the 23 before."""
-    now = time.time_ns() // 1_000_000
+    now = clock.now_ms()
     hi = parse_instant(end, "to") if end else now
     hi = -(-hi // HOUR) * HOUR if end else hi - hi % HOUR + HOUR
     lo = parse_instant(start, "from") if start else hi - 24 * HOUR

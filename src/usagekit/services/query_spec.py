@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from usagekit.core import params
+from usagekit.core.clock import SYSTEM_CLOCK, Clock
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number
 from usagekit.core.windows import (
@@ -53,12 +53,14 @@ def build_spec(
     group_by: Sequence[str] = (),
     filters: dict[str, list[str]] | None = None,
     subjects: Sequence[str] | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> QuerySpec:
     """Validate query parameters against a meter; the error raised names the bad one."""
     gran = params.granularity(granularity)
     zone_info = zone(tz)
     agg_type = parse_aggregation_type(aggregation_type)
-    start_ms, end_ms = resolve_range(start, end, gran, zone_info)
+    start_ms, end_ms = resolve_range(start, end, gran, zone_info, clock=clock)
     check_local(start_ms, zone_info, "from")
     check_local(end_ms, zone_info, "to")
     known = {*meter.dimension_names, "subject"}
@@ -94,9 +96,11 @@ def resolve_range(
     end: str | None,
     granularity: Granularity = Granularity.DAY,
     tz: ZoneInfo | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[int, int]:
     """[from, to) in ms: `to` defaults to now, `from` to 30 days before, bucket-aligned."""
-    end_ms = parse_instant(end, "to") if end else int(time.time() * 1000)
+    end_ms = parse_instant(end, "to") if end else clock.now_ms()
     start_ms = (
         parse_instant(start, "from")
         if start

@@ -124,7 +124,16 @@ def query_meter(
     narrowed = caller.narrow(subjects)
     meter = meters.find(store, caller, slug)
     spec = build_spec(
-        meter, start, end, granularity, tz, aggregation_type, group_by, filters, narrowed
+        meter,
+        start,
+        end,
+        granularity,
+        tz,
+        aggregation_type,
+        group_by,
+        filters,
+        narrowed,
+        clock=store.clock,
     )
     return Series(spec, series(query, caller, meter, spec))
 
@@ -144,7 +153,7 @@ def summarize(
     """
     found = meters.listed(store, caller)
     narrowed = caller.narrow(subjects)
-    lo, hi = resolve_range(start, end)
+    lo, hi = resolve_range(start, end, clock=store.clock)
     rows: list[Total] = []
     for meter in found:
         wanted = [g for g in group_by if g == "subject" or g in meter.dimensions]

@@ -7,6 +7,7 @@ it makes a writer thread crawl. Bodies arrive parsed and judged, with their
 rollups computed (ingest.prepare), as plain tuples, so the child spends its time
 in SQLite. `ThreadWriter` runs it
 on one thread, for tests and embedding. Both execute the same `execute` function.
+Other writes are functions registered in services.allowed_writes, run by `Writer.run`.
 """
 
 from __future__ import annotations
@@ -19,21 +20,37 @@ import multiprocessing
 import signal
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+from usagekit.core.clock import SYSTEM_CLOCK, Clock
+from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
 from usagekit.services.ingest import IngestJob, commit_group
-from usagekit.services.writes import WRITES
 from usagekit.store import BatchOutcome, Store
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger("usagekit.writer")
-Message = tuple[str, Any]  # ("ingest", IngestJob) or ("call", (name, args))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A registered write with its arguments (the function pickles by reference)."""
+
+    fn: Callable[..., object]
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+
+
+Message = IngestJob | Call
 Outcome = tuple[bool, Any]  # (ok, value or exception)
 MAX_GROUP = 64
-__all__ = ["ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
+__all__ = ["Call", "ProcessWriter", "ThreadWriter", "Writer", "WriterUnavailable", "execute"]
 
 
 def execute(store: Store, messages: list[Message]) -> list[Outcome]:
@@ -41,12 +58,13 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
     out: list[Outcome] = []
     i = 0
     while i < len(messages):
-        if messages[i][0] == "ingest":
-            j = i
-            while j < len(messages) and messages[j][0] == "ingest":
+        message = messages[i]
+        if isinstance(message, IngestJob):
+            j = i + 1
+            while j < len(messages) and isinstance(messages[j], IngestJob):
                 j += 1
             try:
-                replies = commit_group(store, [m[1] for m in messages[i:j]])
+                replies = commit_group(store, cast(list[IngestJob], messages[i:j]))
                 out += [
                     (False, _failure(r)) if isinstance(r, Exception) else (True, r) for r in replies
                 ]
@@ -54,10 +72,11 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
             i = j
             continue
-        name, args = messages[i][1]
         try:
-            out.append((True, WRITES[name](store, *args)))
+            check_write(message.fn)
+            out.append((True, message.fn(store, *message.args, **message.kwargs)))
         except Exception as exc:
+            name = getattr(message.fn, "__qualname__", message.fn)
             out.append((False, _failure(exc, f"write {name} failed")))
         i += 1
     return out
@@ -91,12 +110,18 @@ class Writer(ABC):
 
     async def ingest(self, job: IngestJob) -> BatchOutcome:
         """Store one prepared request body; its outcome once committed."""
-        outcome: BatchOutcome = await self._submit(("ingest", job))
+        outcome: BatchOutcome = await self._submit(job)
         return outcome
 
-    async def call(self, name: str, *args: Any) -> Any:
-        """Run a named write from services.writes, after everything queued before it."""
-        return await self._submit(("call", (name, args)))
+    async def run(
+        self, fn: Callable[Concatenate[Store, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run `fn(store, *args, **kwargs)` after everything queued before it; its result.
+
+        `fn` must be registered with `allowed_writes.write` (the writer refuses others).
+        """
+        check_write(fn)
+        return cast(R, await self._submit(Call(fn, args, kwargs)))
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -154,7 +179,7 @@ class ThreadWriter(Writer):
                     future.set_exception(value)
 
 
-def _child(conn: Connection, db: str, synchronous: str) -> None:
+def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
     """The writer process: receive, group, execute, reply; exit when the parent goes.
 
     It ignores SIGINT and SIGTERM, which a terminal or a supervisor sends to the whole
@@ -163,7 +188,7 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
-    store = Store.open(db, create=False, synchronous=synchronous)
+    store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     try:
         while True:
@@ -198,9 +223,16 @@ def _child(conn: Connection, db: str, synchronous: str) -> None:
 class ProcessWriter(Writer):
     """The writer in a child process, reached over a pipe."""
 
-    def __init__(self, db: str, synchronous: str, max_queue: int = Writer.max_queue) -> None:
+    def __init__(
+        self,
+        db: str,
+        synchronous: str,
+        max_queue: int = Writer.max_queue,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.db = db
         self.synchronous = synchronous
+        self.clock = clock  # the child's store stamps by a copy of it
         self.max_queue = max_queue
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[int, asyncio.Future[Any]]] = {}  # rid -> (child, future)
@@ -221,7 +253,7 @@ class ProcessWriter(Writer):
         parent, child = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_child,
-            args=(child, self.db, self.synchronous),
+            args=(child, self.db, self.synchronous, self.clock),
             name="usagekit-writer",
             daemon=True,
         )

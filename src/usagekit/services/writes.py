@@ -1,18 +1,16 @@
-"""Every write but ingest, by name, so the writer (thread or process) can run it in order.
+"""The writes other than ingest, registered so the writer (thread or process) runs them in order.
 
 Each takes the store first; arguments and results are plain picklable values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from usagekit.core.events import InvalidRecord, parse_record
 from usagekit.core.meters import Meter
 from usagekit.core.records import ApiKey, Failure, Role, Tenant
-from usagekit.profiles import PROFILES, Profile, owner_of_channel
+from usagekit.profiles import Profile, owner_of_channel
 from usagekit.services.admin import Admin
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
 from usagekit.services.ingest import IngestResult, Rejection, Retried
@@ -20,43 +18,51 @@ from usagekit.services.presets import check_deletable, check_user_slug, ensure_p
 from usagekit.store import Store, TenantBatch
 
 
+@write
 def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
     check_user_slug(meter.slug)
     return store.create_meter(tenant_id, meter)
 
 
+@write
 def delete_meter(store: Store, meter: Meter) -> None:
     check_deletable(meter.slug)
     store.delete_meter(meter)
 
 
+@write
 def void(store: Store, caller: Caller, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
     caller.whole_tenant("voiding events")
     return store.events.void(caller.tenant_id, source, ids)
 
 
+@write
 def create_tenant(store: Store, name: str) -> Tenant:
     tenant = Admin(store).create_tenant(name)
     ensure_presets(store, [tenant.id])
     return tenant
 
 
+@write
 def create_key(
     store: Store, tenant: Tenant, role: Role, subject: str | None, name: str | None
 ) -> tuple[ApiKey, str]:
     return Admin(store).create_key(tenant, role, subject=subject, name=name)
 
 
+@write
 def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
     return Admin(store).revoke_key(tenant_id, key_id)
 
 
+@write
 def clear_failure(store: Store, caller: Caller, failure_id: int) -> None:
     """Drop one failure of the caller's (another subject's is not found)."""
     if not store.failures.delete(caller.tenant_id, [failure_id], caller.subject):
         raise NotFound(f"no failure {failure_id}", "failure_id")
 
 
+@write
 def retry_failure(store: Store, caller: Caller, failure_id: int) -> Retried:
     """Submit a kept record of the caller's again; stored (or already there) clears it.
 
@@ -96,33 +102,3 @@ def _profile_retry(store: Store, caller: Caller, owner: Profile, failure: Failur
     if not isinstance(reply, Retried):
         raise TypeError(f"{owner.name}'s retry_failure must return a Retried")
     return reply
-
-
-def _profile_writes() -> dict[str, Callable[..., Any]]:
-    """Each profile's WRITES, as <profile>_<function name>."""
-    found: dict[str, Callable[..., Any]] = {}
-    for profile in PROFILES:
-        writes = profile.part(profile.writes, "WRITES")
-        if writes is None:
-            continue
-        if not isinstance(writes, tuple) or not all(callable(w) for w in writes):
-            raise TypeError(f"{profile.writes}.WRITES must be a tuple of functions")
-        for write in writes:
-            found[f"{profile.name}_{write.__name__}"] = write
-    return found
-
-
-WRITES: dict[str, Callable[..., Any]] = {
-    f.__name__: f
-    for f in (
-        create_meter,
-        delete_meter,
-        ensure_presets,
-        void,
-        create_tenant,
-        create_key,
-        revoke_key,
-        clear_failure,
-        retry_failure,
-    )
-} | _profile_writes()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from usagekit.core.clock import END_OF_TIME, SYSTEM_CLOCK, Clock
 from usagekit.core.meters import Meter
-from usagekit.core.windows import DAY
 from usagekit.store import migrate
 from usagekit.store.accounts import Accounts
 from usagekit.store.engine import make_engine
@@ -21,26 +21,32 @@ from usagekit.store.processing import Processing
 from usagekit.store.registry import Registry
 from usagekit.store.rollups import Rollups
 
-FAR_FUTURE = 253402300800000 // DAY * DAY + DAY
-
 
 class Store:
     """The database, as the services see it: repositories sharing one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> None:
         self.engine = engine
-        self.accounts = Accounts(engine)
-        self.meters = Meters(engine)
+        self.clock = clock  # stamps every write; services read "now" from it too
+        self.accounts = Accounts(engine, clock)
+        self.meters = Meters(engine, clock)
         self.rollups = Rollups(engine)
-        self.events = Events(engine, self.meters, self.rollups)
+        self.events = Events(engine, self.meters, self.rollups, clock)
         self.failures = Failures(engine)
         self.ingest_stats = IngestStats(engine)
-        self.registry = Registry(engine)
+        self.registry = Registry(engine, clock)
         self.processing = Processing(engine, self.events)
 
     @classmethod
-    def open(cls, db: str, *, create: bool = True, synchronous: str = "FULL") -> Store:
-        store = cls(make_engine(db, synchronous=synchronous))
+    def open(
+        cls,
+        db: str,
+        *,
+        create: bool = True,
+        synchronous: str = "FULL",
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> Store:
+        store = cls(make_engine(db, synchronous=synchronous), clock)
         if create:
             store.create_schema()
         return store
@@ -66,7 +72,7 @@ class Store:
         try:
             with self.events.writer.begin() as conn:
                 created = self.meters.insert(conn, tenant_id, meter)
-                self.events.recompute(conn, created, 0, FAR_FUTURE)
+                self.events.recompute(conn, created, 0, END_OF_TIME)
         except IntegrityError:
             raise AlreadyExists(f"meter {meter.slug!r} already exists", "slug") from None
         return created
@@ -85,7 +91,7 @@ class Store:
         for tid in tenant_ids:
             for meter in self.meters.for_tenant(tid):
                 with self.events.writer.begin() as conn:
-                    self.events.recompute(conn, meter, 0, FAR_FUTURE)
+                    self.events.recompute(conn, meter, 0, END_OF_TIME)
                 count += 1
         return count
 

@@ -8,19 +8,20 @@ from typing import Any
 from sqlalchemy import Engine, Row, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from usagekit.core.clock import Clock
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.store.errors import AlreadyExists
 from usagekit.store.schema import api_keys, server_secrets, tenants
-from usagekit.store.util import now_ms
 
 
 class Accounts:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
 
     def create_tenant(self, name: str) -> Tenant:
         """A new tenant; AlreadyExists naming `name` if one is called that."""
-        created = now_ms()
+        created = self.clock.now_ms()
         try:
             with self.engine.begin() as conn:
                 tid = conn.execute(
@@ -56,7 +57,7 @@ class Accounts:
         name: str | None = None,
     ) -> ApiKey:
         """A new key; AlreadyExists if its hash (its secret) is already a key's."""
-        created = now_ms()
+        created = self.clock.now_ms()
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -132,7 +133,9 @@ class Accounts:
                 if admins <= 1:
                     return None
             conn.execute(
-                update(api_keys).where(live, api_keys.c.id == key_id).values(revoked_ms=now_ms())
+                update(api_keys)
+                .where(live, api_keys.c.id == key_id)
+                .values(revoked_ms=self.clock.now_ms())
             )
         return True
 

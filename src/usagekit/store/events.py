@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from usagekit.core import rollup
+from usagekit.core.clock import Clock
 from usagekit.core.events import CONFLICT, Event, format_time
 from usagekit.core.jsondata import printable
 from usagekit.core.meters import Meter
@@ -19,8 +20,9 @@ from usagekit.store import ingest_stats, pg
 from usagekit.store.event_reads import PAGE, EventReads
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
+from usagekit.store.rows import Content, EventRow, Repeat, event_row
 from usagekit.store.schema import events, failures
-from usagekit.store.util import chunks, insert_values, now_ms
+from usagekit.store.util import chunks, insert_values
 
 _INSERT_HEAD = (
     "INSERT INTO events (seq, tenant_id, source, event_id, type, subject, time_ms, hour, data, "
@@ -29,26 +31,17 @@ _INSERT_HEAD = (
 _INSERT_TAIL = "ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
 
 
-# One incoming event as the writer gets it, encoded by the server process:
-# (index in the request, id, source, type, subject, time_ms, canonical data JSON).
-EventRow = tuple[int, str, str, str, str, int, str]
-
-
-def event_row(index: int, ev: Event) -> EventRow:
-    return (index, ev.id, ev.source, ev.type, ev.subject, ev.time_ms, ev.data_json)
-
-
 @dataclass(slots=True)
 class TenantBatch:
     """One request's events and its failures, as plain tuples (cheap to pickle).
 
     `rows` holds the first occurrence of each (source, id) in the request;
-    `repeats` the later ones, each with the position in `rows` of its first.
+    `repeats` the later ones.
     """
 
     tenant_id: int
     rows: list[EventRow]
-    repeats: list[tuple[EventRow, int]] = field(default_factory=list)
+    repeats: list[Repeat] = field(default_factory=list)
     failures: list[NewFailure] = field(default_factory=list)
     channel: str = "events"
     keep_conflicts: bool = True  # store conflicting records as failures
@@ -59,6 +52,23 @@ class TenantBatch:
     # At most this many failure rows (rejections first, then conflicts) are kept.
     failure_cap: int | None = None
     failures_dropped: int = 0  # rejections past the cap: counted, not kept
+
+    def __getstate__(self) -> object:
+        """Rows as plain tuples, which pickle in C: a batch crosses to the writer with every body.
+
+        (A NamedTuple pickles through a Python-level reduce per row, three times slower.)
+        """
+        return (self.tenant_id, [tuple(r) for r in self.rows],
+                [(tuple(r), at) for r, at in self.repeats], self.failures, self.channel,
+                self.keep_conflicts, self.deltas, self.meter_ids, self.failure_cap,
+                self.failures_dropped)  # fmt: skip
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.tenant_id, rows, repeats, self.failures, self.channel, self.keep_conflicts,
+         self.deltas, self.meter_ids, self.failure_cap, self.failures_dropped) = state  # fmt: skip
+        new = tuple.__new__
+        self.rows = [new(EventRow, r) for r in rows]
+        self.repeats = [Repeat(new(EventRow, r), at) for r, at in repeats]
 
     @classmethod
     def of(
@@ -80,7 +90,7 @@ class TenantBatch:
         first: dict[tuple[str, str], int] = {}
         rows: list[EventRow] = []
         firsts: list[tuple[int, Event]] = []
-        repeats: list[tuple[EventRow, int]] = []
+        repeats: list[Repeat] = []
         for index, ev in items:
             key = (ev.source, ev.id)
             at = first.get(key)
@@ -89,14 +99,14 @@ class TenantBatch:
                 rows.append(event_row(index, ev))
                 firsts.append((len(rows), ev))
             else:
-                repeats.append((event_row(index, ev), at))
+                repeats.append(Repeat(event_row(index, ev), at))
         failures = failures or []
         dropped = 0 if failure_cap is None else max(0, len(failures) - failure_cap)
         batch = cls(tenant_id, rows, repeats, failures[: len(failures) - dropped], channel,
                     keep_conflicts, failure_cap=failure_cap, failures_dropped=dropped)  # fmt: skip
         if meters is not None:
             batch.deltas = rollup.compute(meters, firsts)
-            batch.meter_ids = _ids_for(meters, {row[3] for row in rows})
+            batch.meter_ids = _ids_for(meters, {row.type for row in rows})
         return batch
 
 
@@ -108,14 +118,19 @@ class BatchOutcome:
     failures_not_kept: int = 0  # rejected or conflicting records past the batch's failure cap
 
 
-Content = tuple[str, str, int, str]  # (type, subject, time_ms, data JSON): what dedup compares
-Stored = tuple[TenantBatch, int, list[tuple[int, EventRow]]]  # (batch, seq before it, new rows)
+class Stored(NamedTuple):
+    """A batch's newly stored rows, to be rolled up with the rest of its tenant's."""
+
+    batch: TenantBatch
+    base_seq: int  # the seq before the batch's first row
+    rows: list[tuple[int, EventRow]]  # (seq, row)
 
 
 class Events(EventReads):
     """Writes (the exactly-once ingest, voids, recomputes); reads come from EventReads."""
 
-    def __init__(self, engine: Engine, meters: Meters, rollups: Rollups) -> None:
+    def __init__(self, engine: Engine, meters: Meters, rollups: Rollups, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
         self.writer = engine.execution_options(immediate=True)
         self.meters = meters
@@ -132,29 +147,28 @@ class Events(EventReads):
 
     def _write(self, conn: Connection, batches: Sequence[TenantBatch]) -> list[BatchOutcome]:
         seq = int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
-        received = now_ms()
+        received = self.clock.now_ms()
         outcomes = []
         fail_rows: list[dict[str, Any]] = []
         new_rows: dict[int, list[Stored]] = {}  # per tenant, rolled up once
-        counts: dict[int, list[int]] = {}  # per tenant: accepted, duplicates, conflicts, rejected
+        counts: dict[int, ingest_stats.Counts] = {}
         for batch in batches:
             outcome = BatchOutcome()
             tid, rows = batch.tenant_id, batch.rows
             stored, skipped = self._insert_new(conn, tid, seq, received, rows)
             if stored:
-                new_rows.setdefault(tid, []).append((batch, seq, stored))
+                new_rows.setdefault(tid, []).append(Stored(batch, seq, stored))
             seq += len(rows)
             outcome.accepted = len(stored)
             kept = self._kept(conn, tid, [rows[k] for k in skipped])
             for k in skipped:
-                _judge_repeat(outcome, rows[k], kept[(rows[k][2], rows[k][1])])
+                _judge_repeat(outcome, rows[k], kept[(rows[k].source, rows[k].id)])
             for row, at in batch.repeats:
-                first = rows[at]
-                _judge_repeat(outcome, row, kept.get((row[2], row[1]), first[3:]))
+                _judge_repeat(outcome, row, kept.get((row.source, row.id), rows[at].content))
             outcome.conflicts.sort()
             outcome.failures_not_kept = batch.failures_dropped
             if batch.keep_conflicts and outcome.conflicts:
-                by_index = {r[0]: r for r in rows} | {r[0]: r for r, _ in batch.repeats}
+                by_index = {r.position: r for r in rows} | {r.position: r for r, _ in batch.repeats}
                 kept_conflicts = outcome.conflicts
                 if batch.failure_cap is not None:
                     room = max(0, batch.failure_cap - len(batch.failures))
@@ -162,7 +176,12 @@ class Events(EventReads):
                     outcome.failures_not_kept += len(outcome.conflicts) - len(kept_conflicts)
                 fail_rows += [
                     _failure_row(
-                        tid, received, batch.channel, CONFLICT, _record(by_index[i]), by_index[i][4]
+                        tid,
+                        received,
+                        batch.channel,
+                        CONFLICT,
+                        _record(by_index[i]),
+                        by_index[i].subject,
                     )
                     for i, _ in kept_conflicts
                 ]
@@ -171,11 +190,13 @@ class Events(EventReads):
                 for f in batch.failures
             ]
             outcomes.append(outcome)
-            tally = counts.setdefault(tid, [0, 0, 0, 0])
-            tally[0] += outcome.accepted
-            tally[1] += outcome.duplicates
-            tally[2] += len(outcome.conflicts)
-            tally[3] += len(batch.failures) + batch.failures_dropped
+            tally = counts.get(tid)
+            if tally is None:
+                tally = counts[tid] = ingest_stats.Counts()
+            tally.accepted += outcome.accepted
+            tally.duplicates += outcome.duplicates
+            tally.conflicts += len(outcome.conflicts)
+            tally.rejected += len(batch.failures) + batch.failures_dropped
         for tid, entries in new_rows.items():
             self._roll_up(conn, tid, entries)
         if fail_rows:
@@ -221,7 +242,7 @@ class Events(EventReads):
         meters are still the tenant's meters; otherwise they are computed here, from
         the rows stored (`data` decoded only for metered types).
         """
-        types = {row[3] for _, _, stored in entries for _, row in stored}
+        types = {row.type for entry in entries for _, row in entry.rows}
         meters = self.meters.list_in(conn, tenant_id, types)
         if not meters:
             return
@@ -231,7 +252,7 @@ class Events(EventReads):
             if (
                 batch.deltas is not None
                 and len(stored) == len(batch.rows)
-                and batch.meter_ids == _ids_for(meters, {row[3] for row in batch.rows})
+                and batch.meter_ids == _ids_for(meters, {row.type for row in batch.rows})
             ):
                 total.merge(batch.deltas, seq_offset=base)
             else:
@@ -256,7 +277,7 @@ class Events(EventReads):
         """The stored content of these rows' keys."""
         by_source: dict[str, list[str]] = {}
         for row in rows:
-            by_source.setdefault(row[2], []).append(row[1])
+            by_source.setdefault(row.source, []).append(row.id)
         if conn.dialect.name == "postgresql":
             return pg.kept(conn, tenant_id, by_source)
         out: dict[tuple[str, str], Content] = {}
@@ -269,7 +290,7 @@ class Events(EventReads):
                     )
                 )
                 for eid, typ, subj, t, data in found:
-                    out[(source, eid)] = (typ, subj, t, data)
+                    out[(source, eid)] = Content(typ, subj, t, data)
         return out
 
     def recompute(self, conn: Connection, meter: Meter, lo: int, hi: int) -> None:
@@ -301,7 +322,7 @@ class Events(EventReads):
                     ).all()
                 if not found:
                     return [], list(ids)
-                stamp = now_ms()
+                stamp = self.clock.now_ms()
                 for part in chunks([f[0] for f in found], 500):
                     conn.execute(
                         update(events)
@@ -329,22 +350,21 @@ def _ids_for(meters: Sequence[Meter], types: set[str]) -> tuple[int, ...]:
 
 
 def _judge_repeat(outcome: BatchOutcome, row: EventRow, kept: Content) -> None:
-    if row[3:] == kept:
+    if row.content == kept:
         outcome.duplicates += 1
     else:
-        outcome.conflicts.append((row[0], row[1]))
+        outcome.conflicts.append((row.position, row.id))
 
 
 def _record(row: EventRow) -> dict[str, Any]:
     """The row as a client would send it (kept with a conflict failure)."""
-    _, eid, source, typ, subject, t, data = row
     return {
-        "id": eid,
-        "source": source,
-        "type": typ,
-        "subject": subject,
-        "time": format_time(t),
-        "data": orjson.loads(data),
+        "id": row.id,
+        "source": row.source,
+        "type": row.type,
+        "subject": row.subject,
+        "time": format_time(row.time_ms),
+        "data": orjson.loads(row.data),
     }
 
 

@@ -6,7 +6,7 @@ events; the write transaction bumps one counter row per tenant and received hour
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, Engine, select, text
 
@@ -24,6 +24,16 @@ _BUMP = text(
 )
 
 
+@dataclass(slots=True)
+class Counts:
+    """One tenant's counts over the batches of one write transaction."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class IngestHour:
     hour_ms: int
@@ -33,14 +43,13 @@ class IngestHour:
     rejected: int
 
 
-def bump(conn: Connection, counts: dict[int, list[int]], received_ms: int) -> None:
-    """Add each tenant's [accepted, duplicates, conflicts, rejected] to the received hour."""
+def bump(conn: Connection, counts: dict[int, Counts], received_ms: int) -> None:
+    """Add each tenant's counts to its row of the received hour."""
     hour = received_ms - received_ms % HOUR
-    names = ("accepted", "duplicates", "conflicts", "rejected")
     rows = [
-        {"tenant_id": tid, "hour": hour, **dict(zip(names, tally, strict=True))}
+        {"tenant_id": tid, "hour": hour, **asdict(tally)}
         for tid, tally in counts.items()
-        if any(tally)
+        if tally != Counts()
     ]
     if rows:
         conn.execute(_BUMP, rows)

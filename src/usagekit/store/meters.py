@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Row, delete, insert, select
 
+from usagekit.core.clock import Clock
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.store.schema import distinct_months, distincts, meter_groups, meters, rollups
-from usagekit.store.util import now_ms
 
 
 def meter_from_row(row: Row[Any]) -> Meter:
@@ -27,7 +27,8 @@ def meter_from_row(row: Row[Any]) -> Meter:
 
 
 class Meters:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
 
     def insert(self, conn: Connection, tenant_id: int, meter: Meter) -> Meter:
@@ -43,7 +44,7 @@ class Meters:
                 dimensions=orjson.dumps(meter.dimensions, option=orjson.OPT_SORT_KEYS).decode(),
                 unit=meter.unit,
                 description=meter.description,
-                created_ms=now_ms(),
+                created_ms=self.clock.now_ms(),
             )
             .returning(meters.c.id)
         ).scalar_one()

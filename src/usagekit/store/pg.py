@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import Connection, Float, String
 from sqlalchemy.dialects import postgresql
 
+from usagekit.store.rows import Content
 from usagekit.store.schema import metadata
 from usagekit.store.util import chunks
 
@@ -95,7 +96,7 @@ _KEPT = (
 
 def kept(
     conn: Connection, tenant_id: int, ids_by_source: dict[str, list[str]]
-) -> dict[tuple[str, str], tuple[str, str, int, str]]:
+) -> dict[tuple[str, str], Content]:
     """The stored (type, subject, time_ms, data) of these keys: one unique-index probe per key
     (LIMIT 1 keeps the subquery from being flattened into a join the planner may hash).
 
@@ -103,11 +104,11 @@ def kept(
     filter, which it does while the table's statistics are young (a fresh or fast-
     growing table): re-sent batches then ran at about 1,000 events/s.
     """
-    out: dict[tuple[str, str], tuple[str, str, int, str]] = {}
+    out: dict[tuple[str, str], Content] = {}
     for source, ids in ids_by_source.items():
         params = (array_literal(ids, TEXT), tenant_id, source)
         cursor = conn.exec_driver_sql(_KEPT, params).cursor
         assert cursor is not None
         for eid, typ, subj, t, data in cursor.fetchall():
-            out[(source, eid)] = (typ, subj, t, data)
+            out[(source, eid)] = Content(typ, subj, t, data)
     return out

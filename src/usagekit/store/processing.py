@@ -20,7 +20,7 @@ from usagekit.store.event_reads import PAGE
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import failure_of, owned
 from usagekit.store.schema import events, failures
-from usagekit.store.util import chunks, now_ms
+from usagekit.store.util import chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Processing:
             with self.events.writer.begin() as conn:
                 [outcome] = self.events._write(conn, [batch])
                 clashed = {i for i, _ in outcome.conflicts}
-                indexes = [r[0] for r in batch.rows] + [r[0] for r, _ in batch.repeats]
+                indexes = [r.position for r in batch.rows] + [r.row.position for r in batch.repeats]
                 done = [refs[i] for i in indexes if i not in clashed]
                 settled = 0
                 for part in chunks(done, 500):
@@ -82,7 +82,7 @@ class Processing:
                         )
                     )
                     kept.update((str(r), int(i)) for r, i in rows)
-                stamp = now_ms()
+                stamp = self.events.clock.now_ms()
                 fresh: dict[str, dict[str, Any]] = {}
                 for p in pending:
                     text = orjson.dumps(p.record).decode()

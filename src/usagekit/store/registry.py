@@ -6,12 +6,14 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
+from usagekit.core.clock import Clock
 from usagekit.store.schema import registry
-from usagekit.store.util import chunks, now_ms
+from usagekit.store.util import chunks
 
 
 class Registry:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.clock = clock
         self.engine = engine
         self.writer = engine.execution_options(immediate=True)
 
@@ -42,7 +44,7 @@ class Registry:
                     ).scalars()
                 )
             new = [n for n in wanted if n not in have]
-            stamp = now_ms()
+            stamp = self.clock.now_ms()
             if new:
                 conn.execute(
                     insert(registry),

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from usagekit.core import jsondata
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.events import MAX_ID_LEN, Event, InvalidRecord, _datetime_ms
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import NotANumber, to_nanos, to_number
@@ -81,7 +82,7 @@ def parse_amie_time(value: object, field: str) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     ms = _datetime_ms(dt)
-    if not 0 <= ms < 253402300800000:
+    if not 0 <= ms < END_OF_TIME:
         raise InvalidRecord(f"{field}: {value[:40]!r} is out of range (1970 to 9999)")
     return ms
 

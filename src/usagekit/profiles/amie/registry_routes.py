@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from usagekit.profiles.amie import service as amie
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
 from usagekit.server.models import Text
@@ -67,22 +68,20 @@ async def entries(request: Request, who: Admin) -> Response:
 @router.post("/retry", response_model=RetryOut)
 async def retry(request: Request, who: Admin) -> Response:
     """Process every AMIE record that failed processing again, against today's registry."""
-    return JSON(await ctx(request).writer.call("amie_retry", who.caller, None))
+    return JSON(await ctx(request).writer.run(amie.retry, who.caller, None))
 
 
 @router.post("/{kind}", response_model=AddedOut)
 async def add(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
     """Register names; returns those that were new."""
-    added = await ctx(request).writer.call(
-        "amie_registry_add", who.tenant_id, _kind(kind), body.names
-    )
+    added = await ctx(request).writer.run(amie.registry_add, who.tenant_id, _kind(kind), body.names)
     return JSON({"added": added})
 
 
 @router.post("/{kind}/remove", response_model=RemovedOut)
 async def remove(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
     """Unregister names; records naming them fail processing from now on."""
-    removed = await ctx(request).writer.call(
-        "amie_registry_remove", who.tenant_id, _kind(kind), body.names
+    removed = await ctx(request).writer.run(
+        amie.registry_remove, who.tenant_id, _kind(kind), body.names
     )
     return JSON({"removed": removed})

@@ -14,16 +14,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from usagekit.core import params
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.events import _datetime_ms
 from usagekit.core.records import Role
 from usagekit.profiles.amie import registry_routes
 from usagekit.profiles.amie import reports as amie_reports
+from usagekit.profiles.amie import service as amie
 from usagekit.server.auth import Can, Principal, admit, client_address, ctx
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import blocking, read_body
-from usagekit.store import FAR_FUTURE
 
 PREFIX = "/amie"
 BODY_LIMIT = 1024 * 1024  # AMIE's request size limit: 1024 KiB
@@ -72,7 +73,7 @@ async def send(request: Request, who: Sender) -> Response:
     """One usage message: good records stored once, failures in the reply or kept."""
     context = ctx(request)
     body = await read_body(request, BODY_LIMIT)
-    reply = await context.writer.call("amie_send", who.caller, body)
+    reply = await context.writer.run(amie.send, who.caller, body)
     return JSON(reply)
 
 
@@ -89,7 +90,7 @@ async def clear(request: Request, ids: str, who: Fixer) -> Response:
     wanted = [params.row_id(part, "FailedRecordID") for part in ids.split(",") if part.strip()]
     if not wanted:
         raise ApiError(400, "no FailedRecordID given")
-    reply = await ctx(request).writer.call("amie_clear", who.caller, wanted)
+    reply = await ctx(request).writer.run(amie.clear, who.caller, wanted)
     return JSON(reply)
 
 
@@ -110,7 +111,7 @@ def when(value: str | None, name: str, default: int) -> int:
 
 
 def _window(start: str | None, end: str | None) -> tuple[int, int]:
-    lo, hi = when(start, "FromTime", 0), when(end, "ToTime", FAR_FUTURE)
+    lo, hi = when(start, "FromTime", 0), when(end, "ToTime", END_OF_TIME)
     if hi < lo:
         raise ApiError(400, "ToTime is before FromTime", "ToTime")
     return lo, hi

@@ -28,6 +28,7 @@ from usagekit.profiles.amie.model import (
     unknown_error,
     usage_type,
 )
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.ingest import MAX_FAILURE_ROWS, IngestResult, Rejection, Retried
@@ -147,6 +148,7 @@ def echo(kind: str, record: Any, error: str) -> dict[str, Any]:
     return out
 
 
+@write
 def send(store: Store, caller: Caller, body: bytes) -> dict[str, Any]:
     """POST usage/: the AMIE reply for one usage message."""
     kind, records = parse_message(body)
@@ -169,6 +171,7 @@ def send(store: Store, caller: Caller, body: bytes) -> dict[str, Any]:
     }
 
 
+@write
 def clear(store: Store, caller: Caller, ids: list[int]) -> dict[str, Any]:
     """DELETE usage/failed/{ids}: drop processing failures you have dealt with (yours only)."""
     cleared = store.processing.clear(caller.tenant_id, CHANNEL, ids, caller.subject)
@@ -179,6 +182,7 @@ def clear(store: Store, caller: Caller, ids: list[int]) -> dict[str, Any]:
             "NotFound": missing}  # fmt: skip
 
 
+@write
 def retry(store: Store, caller: Caller, ids: list[int] | None = None) -> dict[str, Any]:
     """Process failed records again against today's registry (all, or those of `ids`).
 
@@ -235,10 +239,12 @@ def retry_failure(store: Store, caller: Caller, failure: Failure) -> Retried:
     return Retried(cleared, result)
 
 
+@write
 def registry_add(store: Store, tenant_id: int, kind: str, names: list[str]) -> list[str]:
     return store.registry.add(tenant_id, check_kind(kind), names)
 
 
+@write
 def registry_remove(store: Store, tenant_id: int, kind: str, names: list[str]) -> int:
     return store.registry.remove(tenant_id, check_kind(kind), names)
 
@@ -247,7 +253,3 @@ def check_kind(kind: str) -> str:
     if kind not in REGISTRY_KINDS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(REGISTRY_KINDS)}", "kind")
     return kind
-
-
-# Run by the writer, as amie_<name> (see usagekit.profiles.base).
-WRITES = (send, clear, retry, registry_add, registry_remove)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
+from usagekit.core.clock import END_OF_TIME, SYSTEM_CLOCK, Clock
 from usagekit.core.events import InvalidRecord, format_time, parse_time
 from usagekit.core.windows import DAY
 from usagekit.profiles.civis.model import (
@@ -20,7 +20,7 @@ from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.query import Query
 from usagekit.services.usage import meter_total
-from usagekit.store import FAR_FUTURE, Store
+from usagekit.store import Store
 
 CREDITS = "civis.llm_credits"
 
@@ -38,15 +38,17 @@ def _instant(value: str, param: str, end: bool) -> int:
         raise InvalidInput(f"{param}: {value!r} is not a date or date-time", param) from None
 
 
-def date_range(start: str | None, end: str | None, defaults: bool = True) -> tuple[int, int]:
+def date_range(
+    start: str | None, end: str | None, defaults: bool = True, clock: Clock = SYSTEM_CLOCK
+) -> tuple[int, int]:
     """[lo, hi) in ms; with neither given, the current month to the end of today (UTC)."""
     if start is None and end is None and defaults:
-        now = int(time.time() * 1000)
+        now = clock.now_ms()
         today = datetime.fromtimestamp(now / 1000, UTC)
         month = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return int(month.timestamp() * 1000), now - now % DAY + DAY
     lo = _instant(start, "start_date", False) if start else 0
-    hi = _instant(end, "end_date", True) if end else FAR_FUTURE
+    hi = _instant(end, "end_date", True) if end else END_OF_TIME
     if hi <= lo:
         raise InvalidInput("end_date must not be before start_date", "end_date")
     return lo, hi

@@ -10,9 +10,8 @@ sharing both accepts the tokens.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.records import ApiKey
 from usagekit.profiles.elevate import service as elevate
 from usagekit.server.auth import Can, Principal, admit, bearer, client_address, ctx, throttle
@@ -31,7 +31,6 @@ from usagekit.server.routes.common import blocking
 from usagekit.server.secret import derive
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import parse_instant
-from usagekit.store import FAR_FUTURE
 
 TOKEN_SECONDS = 3600
 SALT_NAME = "elevate-token"  # a random value in the database, mixed into each signing key
@@ -58,7 +57,7 @@ async def exchange(request: Request, body: Exchange) -> Response:
     if key is None:
         raise ApiError(401, "invalid clientId or secret")
     throttle(context, key)
-    now = int(time.time())
+    now = context.store.clock.now_ms() // 1000
     claims = {"sub": key.id, "tid": key.tenant_id, "iat": now, "exp": now + TOKEN_SECONDS}
     token = jwt.encode(claims, await _signing_key(request, key.tenant_id), algorithm="HS256")
     return JSON({"accessToken": token, "expiresIn": TOKEN_SECONDS})
@@ -88,8 +87,11 @@ async def _claims(request: Request, token: str) -> tuple[str, int]:
             token,
             await _signing_key(request, tenant_id),
             algorithms=["HS256"],
-            options={"require": REQUIRED_CLAIMS},
+            options={"require": REQUIRED_CLAIMS, "verify_exp": False},
         )
+        exp = claims["exp"]  # checked against the server's clock, not PyJWT's
+        if type(exp) not in (int, float) or exp <= ctx(request).store.clock.now_ms() / 1000:
+            raise ValueError("exp")
         return str(claims["sub"]), tenant_id
     except (jwt.PyJWTError, AttributeError, TypeError, ValueError):
         raise ApiError(401, "invalid or expired access token") from None
@@ -132,7 +134,7 @@ def asked(
 ) -> Asked:
     elevate.metric(metric_type)
     lo = parse_instant(start, "startDate") if start else 0
-    hi = parse_instant(end, "endDate") if end else FAR_FUTURE
+    hi = parse_instant(end, "endDate") if end else END_OF_TIME
     if hi <= lo:
         raise InvalidInput("endDate must be after startDate", "endDate")
     return Asked(str(metric_type), lo, hi)
@@ -180,11 +182,17 @@ def problem(
         "detail": message,
         "instance": request.url.path,
         "code": f"E{status}" if param is None else f"E{status}_{param.upper()}",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": _timestamp(ctx(request).store.clock.now_ms()),
     }
     reply = JSON(body, status, headers)
     reply.headers["content-type"] = "application/problem+json"
     return reply
+
+
+def _timestamp(ms: int) -> str:
+    """Unix ms as RFC 3339 UTC with milliseconds, as Elevate writes it."""
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 ROUTES = Routes(router, (("/api/umon/", problem), ("/exchange-auth-code", problem)))

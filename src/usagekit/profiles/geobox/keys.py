@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.events import format_time
 from usagekit.profiles.geobox.model import API_EVENT, PARAMS, user_id
 from usagekit.services.errors import InvalidInput, NotFound
-from usagekit.store import FAR_FUTURE, Store
+from usagekit.store import Store
 
 CALLS = PARAMS["calls"]
 ORDER_FIELDS = ("id", "key", "name", "created_at", "last_used_at")
@@ -36,7 +37,7 @@ def _seen(store: Store, tenant_id: int, subject: str) -> dict[str, tuple[int, in
     if meter is None:
         return {}
     out: dict[str, tuple[int, int]] = {}
-    for _, event in store.events.raw(None, tenant_id, API_EVENT, 0, FAR_FUTURE, [subject]):
+    for _, event in store.events.raw(None, tenant_id, API_EVENT, 0, END_OF_TIME, [subject]):
         value = meter.dimension_tuple(event)[0]
         if value is None:
             continue
@@ -50,7 +51,7 @@ def owns_key(store: Store, tenant_id: int, subject: str, value: str) -> bool:
     meter = store.meters.get(tenant_id, CALLS)
     if meter is None:
         return False
-    for _, event in store.events.raw(None, tenant_id, API_EVENT, 0, FAR_FUTURE, [subject]):
+    for _, event in store.events.raw(None, tenant_id, API_EVENT, 0, END_OF_TIME, [subject]):
         if meter.dimension_tuple(event)[0] == value:
             return True
     return False

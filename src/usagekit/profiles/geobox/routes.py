@@ -116,7 +116,7 @@ async def update_usage(request: Request, who: Who) -> Response:
         if payload.get("user_id") is not None:
             wanted = str(payload["user_id"])
     subject = await blocking(geobox.target_user, context.store, who, wanted)
-    await context.writer.call("geobox_recompute_user", who, subject)
+    await context.writer.run(geobox.recompute_user, who, subject)
     return JSON(await blocking(geobox.summary, context.store, context.query, who, subject))
 
 

@@ -8,11 +8,11 @@ totals come from the geobox.* preset meters through the native query engine.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from usagekit.core.events import MAX_TIME_MS, format_time
+from usagekit.core.clock import END_OF_TIME, MAX_TIME_MS
+from usagekit.core.events import format_time
 from usagekit.core.windows import DAY, Granularity, floor, zone
 from usagekit.profiles.geobox.keys import key_ids, owns_key
 from usagekit.profiles.geobox.model import (
@@ -29,18 +29,15 @@ from usagekit.profiles.geobox.model import (
     user_id,
 )
 from usagekit.services import usage
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Forbidden, InvalidInput, NotFound
 from usagekit.services.query import Query
 from usagekit.services.query_spec import QuerySpec
 from usagekit.services.usage import meter_total
-from usagekit.store import FAR_FUTURE, Store
+from usagekit.store import Store
 
 UTC_ZONE = zone("UTC")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -191,7 +188,7 @@ def api_usage(
     scale = choice(scale, SCALES, "scale")
     slug = PARAMS[choice(param, tuple(PARAMS), "param")]
     count = parse_int(limit, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
-    lo, hi = date_range(from_date, to_date, days_before_now, now_ms())
+    lo, hi = date_range(from_date, to_date, days_before_now, store.clock.now_ms())
     filters, subjects = resolve_eid(store, caller, eid)
     meter = store.meters.get(caller.tenant_id, slug)
     if meter is None:
@@ -224,7 +221,7 @@ def process_usage(
     days_before_now: str | None,
 ) -> float:
     """Seconds of processing by one user over the range."""
-    lo, hi = date_range(from_date, to_date, days_before_now, now_ms())
+    lo, hi = date_range(from_date, to_date, days_before_now, store.clock.now_ms())
     subject = target_user(store, caller, wanted)
     return float(meter_total(store, query, caller, PROCESS_METER, lo, hi,
                              subjects=[subject]))  # fmt: skip
@@ -234,7 +231,7 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
     """All-time calls, traffic and process seconds of one (already authorized) user."""
 
     def total(slug: str) -> int | float:
-        return meter_total(store, query, caller, slug, 0, FAR_FUTURE, subjects=[subject])
+        return meter_total(store, query, caller, slug, 0, END_OF_TIME, subjects=[subject])
 
     return {
         "user_id": user_id(subject),
@@ -242,10 +239,11 @@ def summary(store: Store, query: Query, caller: Caller, subject: str) -> dict[st
         "calls": total(PARAMS["calls"]),
         "traffic": total(PARAMS["traffic"]),
         "process_seconds": float(total(PROCESS_METER)),
-        "updated_at": format_time(now_ms()),
+        "updated_at": format_time(store.clock.now_ms()),
     }
 
 
+@write
 def recompute_user(store: Store, caller: Caller, subject: str) -> int:
     """A write: rebuild the geobox.* rollups on every day the user has events, from raw events.
 
@@ -257,7 +255,7 @@ def recompute_user(store: Store, caller: Caller, subject: str) -> int:
     tenant_id = caller.tenant_id
     days: set[int] = set()
     for type_ in (API_EVENT, PROCESS_EVENT):
-        for _, event in store.events.raw(None, tenant_id, type_, 0, FAR_FUTURE, [subject]):
+        for _, event in store.events.raw(None, tenant_id, type_, 0, END_OF_TIME, [subject]):
             days.add(event.time_ms - event.time_ms % DAY)
     ranges: list[tuple[int, int]] = []
     for day in sorted(days):
@@ -270,7 +268,3 @@ def recompute_user(store: Store, caller: Caller, subject: str) -> int:
         if meter is not None:
             store.recompute(meter, ranges)
     return len(days)
-
-
-# Run by the writer, as geobox_<name> (see usagekit.profiles.base).
-WRITES = (recompute_user,)

@@ -7,7 +7,6 @@ client's SeriesListRep, SeriesListRepFloat, SdkListRep or SdkVersionListRep.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +41,7 @@ def usage(
 
     A subject-bound caller's numbers are its subject's only.
     """
-    now = int(time.time() * 1000) if now_ms is None else now_ms
+    now = store.clock.now_ms() if now_ms is None else now_ms
     try:
         plan = resolve(ep, path, params, now)
     except ParamError as exc:
