@@ -1,4 +1,4 @@
-"""Routes of the native API reach the store only through services: they parse, authorise,
+"""Routes (native and profile) reach the store only through services: they parse, authorise,
 call a service and serialise. (The import-linter contracts check the layers; this checks
 what they cannot: a route reaching through the context's store into a repository.)"""
 
@@ -7,13 +7,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import usagekit.profiles
 import usagekit.server.routes
 import usagekit.services
 
 ROUTES = Path(usagekit.server.routes.__file__).parent
 SERVICES = Path(usagekit.services.__file__).parent
-# The AMIE registry's routes belong to that profile and move into its package with it.
-NOT_YET = {"registry.py": "AMIE profile routes"}
+PROFILES = Path(usagekit.profiles.__file__).parent
 
 
 def store_reaches(path: Path) -> list[str]:
@@ -43,9 +43,16 @@ def store_reaches(path: Path) -> list[str]:
 
 
 def test_no_native_route_reaches_into_the_store() -> None:
-    modules = sorted(p for p in ROUTES.glob("*.py") if p.name not in NOT_YET)
+    modules = sorted(ROUTES.glob("*.py"))
     assert len(modules) >= 7
     reaches = {p.name: store_reaches(p) for p in modules}
+    assert {name: found for name, found in reaches.items() if found} == {}
+
+
+def test_no_profile_route_reaches_into_the_store() -> None:
+    modules = sorted(PROFILES.glob("*/*routes*.py"))
+    assert len(modules) >= 6  # five profiles, and AMIE's registry routes
+    reaches = {str(p.relative_to(PROFILES)): store_reaches(p) for p in modules}
     assert {name: found for name, found in reaches.items() if found} == {}
 
 

@@ -24,6 +24,7 @@ class Context:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self.clock = store.clock  # "now" for routes: the store's, so tests can fix it
         # Ingest is bounded by admission; the margin leaves room for other writes.
         queue = 2 * settings.max_inflight
         self.writer: Writer = (

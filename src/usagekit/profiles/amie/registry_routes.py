@@ -61,7 +61,7 @@ def _kind(plural: str) -> str:
 @router.get("", response_model=RegistryOut)
 async def entries(request: Request, who: Admin) -> Response:
     """Every registered name by kind (an empty list: that kind is not checked)."""
-    found = await blocking(ctx(request).store.registry.entries, who.tenant_id)
+    found = await blocking(amie.registry_entries, ctx(request).store, who.caller)
     return JSON({plural: found.get(kind, []) for plural, kind in KINDS.items()})
 
 

@@ -249,6 +249,11 @@ def registry_remove(store: Store, tenant_id: int, kind: str, names: list[str]) -
     return store.registry.remove(tenant_id, check_kind(kind), names)
 
 
+def registry_entries(store: Store, caller: Caller) -> dict[str, list[str]]:
+    """The tenant's registered names, kind -> sorted names (kinds without entries absent)."""
+    return store.registry.entries(caller.tenant_id)
+
+
 def check_kind(kind: str) -> str:
     if kind not in REGISTRY_KINDS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(REGISTRY_KINDS)}", "kind")

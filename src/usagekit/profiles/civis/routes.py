@@ -60,7 +60,7 @@ async def list_llm(
     start_date: str | None = None,
     end_date: str | None = None,
 ) -> Response:
-    lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).store.clock)
+    lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).clock)
     store = ctx(request).store
     return JSON(await blocking(civis.list_llm, store, who.caller, org_id, lo, hi))
 
@@ -73,7 +73,7 @@ async def org_summary(
     start_date: str | None = None,
     end_date: str | None = None,
 ) -> Response:
-    lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).store.clock)
+    lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).clock)
     context = ctx(request)
     return JSON(
         await blocking(civis.org_summary, context.store, context.query, who.caller, org_id, lo, hi)

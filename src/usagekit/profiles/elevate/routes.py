@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from usagekit.core.clock import END_OF_TIME
-from usagekit.core.records import ApiKey
 from usagekit.profiles.elevate import service as elevate
 from usagekit.server.auth import Can, Principal, admit, bearer, client_address, ctx, throttle
 from usagekit.server.errors import ApiError
@@ -33,7 +32,6 @@ from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import parse_instant
 
 TOKEN_SECONDS = 3600
-SALT_NAME = "elevate-token"  # a random value in the database, mixed into each signing key
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "tid"]
 router = APIRouter()
 
@@ -57,7 +55,7 @@ async def exchange(request: Request, body: Exchange) -> Response:
     if key is None:
         raise ApiError(401, "invalid clientId or secret")
     throttle(context, key)
-    now = context.store.clock.now_ms() // 1000
+    now = context.clock.now_ms() // 1000
     claims = {"sub": key.id, "tid": key.tenant_id, "iat": now, "exp": now + TOKEN_SECONDS}
     token = jwt.encode(claims, await _signing_key(request, key.tenant_id), algorithm="HS256")
     return JSON({"accessToken": token, "expiresIn": TOKEN_SECONDS})
@@ -71,7 +69,7 @@ async def _signing_key(request: Request, tenant_id: int) -> bytes:
     state = request.app.state
     salt: str | None = getattr(state, "elevate_salt", None)
     if salt is None:
-        salt = await blocking(ctx(request).store.accounts.server_secret, SALT_NAME)
+        salt = await blocking(elevate.token_salt, ctx(request).store)
         state.elevate_salt = salt
     return derive(ctx(request).secret(), "elevate-token", salt, tenant_id)
 
@@ -90,7 +88,7 @@ async def _claims(request: Request, token: str) -> tuple[str, int]:
             options={"require": REQUIRED_CLAIMS, "verify_exp": False},
         )
         exp = claims["exp"]  # checked against the server's clock, not PyJWT's
-        if type(exp) not in (int, float) or exp <= ctx(request).store.clock.now_ms() / 1000:
+        if type(exp) not in (int, float) or exp <= ctx(request).clock.now_ms() / 1000:
             raise ValueError("exp")
         return str(claims["sub"]), tenant_id
     except (jwt.PyJWTError, AttributeError, TypeError, ValueError):
@@ -112,8 +110,8 @@ async def caller(request: Request) -> Principal:
     except ApiError:
         context.failed(client)
         raise
-    key: ApiKey | None = await blocking(context.store.accounts.key_by_id, tenant_id, key_id)
-    if key is None or key.revoked_ms is not None:
+    key = await blocking(elevate.token_key, context.store, tenant_id, key_id)
+    if key is None:
         raise ApiError(401, "the key behind this token was revoked")
     return admit(context, key, Can.READ)
 
@@ -182,7 +180,7 @@ def problem(
         "detail": message,
         "instance": request.url.path,
         "code": f"E{status}" if param is None else f"E{status}_{param.upper()}",
-        "timestamp": _timestamp(ctx(request).store.clock.now_ms()),
+        "timestamp": _timestamp(ctx(request).clock.now_ms()),
     }
     reply = JSON(body, status, headers)
     reply.headers["content-type"] = "application/problem+json"

@@ -10,6 +10,7 @@ import orjson
 
 from usagekit.core.events import format_time
 from usagekit.core.numbers import NotANumber, to_nanos
+from usagekit.core.records import ApiKey
 from usagekit.profiles.elevate.model import EVENT_TYPE, METRICS
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
@@ -18,6 +19,20 @@ from usagekit.services.usage import meter_total
 from usagekit.store import Store
 
 CSV_HEADER = ["id", "tenantId", "jobId", "jobName", "metricType", "metricValue", "time", "details"]
+
+
+SALT_NAME = "elevate-token"  # a random value in the database, mixed into each signing key
+
+
+def token_salt(store: Store) -> str:
+    """The database's salt for token signing keys (the key itself needs the server secret)."""
+    return store.accounts.server_secret(SALT_NAME)
+
+
+def token_key(store: Store, tenant_id: int, key_id: str) -> ApiKey | None:
+    """The live API key a token names, or None if it is gone or revoked."""
+    key = store.accounts.key_by_id(tenant_id, key_id)
+    return None if key is None or key.revoked_ms is not None else key
 
 
 def metric(metric_type: str | None) -> tuple[str, str]:

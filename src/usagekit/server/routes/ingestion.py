@@ -49,7 +49,7 @@ async def ingestion_health(
     Default range: the current hour and the 23 before it. Tenant-wide, so a key
     bound to one subject may not read it.
     """
-    lo, hi = hour_range(from_, to, ctx(request).store.clock)
+    lo, hi = hour_range(from_, to, ctx(request).clock)
     found = await blocking(ingestion, ctx(request).store, who.caller, lo, hi)
     return JSON(
         {
