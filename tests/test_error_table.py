@@ -39,6 +39,8 @@ NOT_ANSWERS = {
     "usagekit.server.settings.SettingsError": "server start-up only",
     "usagekit.server.errors.ApiError": "carries its own status",
     "usagekit.server.body_limit.BodyTooLarge": "an HTTPException with its own status",
+    "usagekit.services.allowed_writes.NotAWrite": "a bug: code handed the writer an "
+    "unregistered function (500)",
 }
 SERVER_SIDE = ("usagekit.core", "usagekit.store", "usagekit.services", "usagekit.server")
 

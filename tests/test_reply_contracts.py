@@ -24,16 +24,21 @@ from starlette.routing import Match
 import usagekit.server.routes
 from usagekit.client import models as sdk
 from usagekit.server import models as wire
+from usagekit.server.profiles import profiles
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 def native_routes() -> list[APIRoute]:
-    """Every route of every module of usagekit.server.routes (one router each)."""
+    """Every route of every module of usagekit.server.routes (one router each), and the
+    routes profiles serve in usagekit's own shape (AMIE's /v1/registry)."""
     found: list[APIRoute] = []
     for info in pkgutil.iter_modules(usagekit.server.routes.__path__, "usagekit.server.routes."):
         router = getattr(importlib.import_module(info.name), "router", None)
         if router is not None:
+            found += [r for r in router.routes if isinstance(r, APIRoute)]
+    for routes in profiles():
+        for router in routes.native:
             found += [r for r in router.routes if isinstance(r, APIRoute)]
     return found
 
