@@ -37,7 +37,7 @@ USERS = ["alice", "bob", "carol", "dave"]
 
 @pytest.fixture(scope="module")
 def amie_python() -> Path:
-    return vendor_python("amie", "amieclient==0.4.0")
+    return vendor_python("amie")
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def runs(n: int, seed: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def civis_python() -> Path:
-    return vendor_python("civis", "civis==2.10.1")
+    return vendor_python("civis")
 
 
 @pytest.fixture(scope="module")

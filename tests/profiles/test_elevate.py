@@ -46,7 +46,7 @@ def jobs(n: int, seed: int, tenant_tag: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def elevate_python() -> Path:
-    return vendor_python("elevate", "earnix-elevate==0.90.0")
+    return vendor_python("elevate")
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,10 @@ from tests.profiles.geobox_data import World, now_ms, populate
 from tests.profiles.vendor import run_script, vendor_python
 from usagekit.store.engine import make_engine
 
-VENDOR = ("geobox==2.11.0", "tqdm==4.70.1", "aiohttp==3.14.5")
-
 
 @pytest.fixture(scope="module")
 def geobox_python() -> Path:
-    return vendor_python("geobox", *VENDOR)
+    return vendor_python("geobox")
 
 
 @pytest.fixture(scope="module")

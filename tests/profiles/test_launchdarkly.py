@@ -22,7 +22,6 @@ from tests.profiles.ld_check import COMPAT_TYPES, call_all, verify
 from tests.profiles.ld_data import DAY, events, oracle
 from tests.profiles.vendor import run_script, vendor_python
 
-CLIENT = "launchdarkly-api==25.0.1"
 # This client reads data export series as DataExportSeriesListRep (SeriesListRep's fields,
 # plus optional dataThrough and delayed).
 VENDOR_TYPES = {**COMPAT_TYPES, "get_data_export_events_usage": "DataExportSeriesListRep"}
@@ -38,7 +37,7 @@ class Loaded:
 
 @pytest.fixture(scope="module")
 def ld_python() -> Path:
-    return vendor_python("launchdarkly", CLIENT)
+    return vendor_python("launchdarkly")
 
 
 @pytest.fixture(scope="module")
