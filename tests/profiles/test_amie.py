@@ -114,6 +114,7 @@ def check_status(
                 assert STRAY in group["Error"] or "Username" in group["Error"]
 
 
+@pytest.mark.slow
 def test_vendor_client_against_usagekit(live: Live, amie_python: Path) -> None:
     with site(live, "PSC") as (admin, key):
         names = [*PROJECTS, STRAY]

@@ -61,6 +61,7 @@ def oracle(events: list[dict[str, Any]], prop: str, lo: int, hi: int) -> int:
     return sum(e["data"].get(prop, 0) for e in events if lo <= e["time"] < hi)
 
 
+@pytest.mark.slow
 def test_vendor_client_against_usagekit(live: Live, elevate_python: Path) -> None:
     ours, theirs = jobs(400, 1, "a"), jobs(100, 2, "b")
     with live.client() as admin:

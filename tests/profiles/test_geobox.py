@@ -38,6 +38,7 @@ def check(calls: list[list[Any]], got: list[Any], wants: tuple[list[Any], list[A
         assert any(data.same(got[i], w[i]) for w in wants), (call, got[i], wants[0][i])
 
 
+@pytest.mark.slow
 def test_vendor_clients_numbers(world: World, geobox_python: Path) -> None:
     calls, expected = data.plan(world.now)
     spec = {"host": f"{world.live.url}/api/", "keys": world.keys, "calls": calls}
@@ -69,6 +70,7 @@ def test_vendor_clients_numbers(world: World, geobox_python: Path) -> None:
     assert not any(secret in listed for secret in world.keys.values())
 
 
+@pytest.mark.slow
 def test_vendor_client_errors(world: World, geobox_python: Path) -> None:
     keys = {**world.keys, "wrong": "uk_not_a_key_0123456789"}
     me = {"user": "me"}

@@ -61,6 +61,7 @@ def loaded(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield Loaded(server, key, sent, now)
 
 
+@pytest.mark.slow
 def test_every_method_against_the_oracle(loaded: Loaded, ld_python: Path) -> None:
     live, key, sent, now = loaded.live, loaded.key, loaded.sent, loaded.now
     calls = [{"id": c.id, "method": c.method, "args": c.args, "kwargs": c.kwargs}
@@ -72,6 +73,7 @@ def test_every_method_against_the_oracle(loaded: Loaded, ld_python: Path) -> Non
     verify(got, sent, now, int(time.time() * 1000), VENDOR_TYPES)
 
 
+@pytest.mark.slow
 def test_invalid_requests_and_keys(loaded: Loaded, ld_python: Path) -> None:
     live, key = loaded.live, loaded.key
     calls = [{"id": i, "method": m, "args": a, "kwargs": kw} for i, m, a, kw, _ in INVALID]
