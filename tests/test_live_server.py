@@ -119,7 +119,9 @@ def test_bootstrap_prints_a_new_key_once(db_url: str, tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while "admin key" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-        line = next(x for x in log.read_text().splitlines() if x.startswith("usagekit: created tenant"))
+        line = next(
+            x for x in log.read_text().splitlines() if x.startswith("usagekit: created tenant")
+        )
         key = line.rsplit(": ", 1)[1]
         while time.monotonic() < deadline:
             try:
