@@ -75,12 +75,18 @@ def new_database(backend: str, tmp: Path) -> Iterator[str]:
         yield pg_url(schema)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+)
 def module_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh database of each backend, shared by one module's tests (one live server
-    per module and backend rather than one per test)."""
+    per module and backend rather than one per test).
+
+    The quick loop (`-m "not slow"`) runs these live servers on SQLite only: the
+    in-process tests run every store path on both backends there, and the full suite
+    runs the live servers on PostgreSQL too."""
     with new_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         yield url
 

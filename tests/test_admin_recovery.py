@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_KEY, new_tenant_key
@@ -52,6 +53,7 @@ def test_other_tenants_last_admin_can_go_and_default_makes_a_new_one(client: Tes
     assert client.get("/v1/meters", headers=auth(fresh)).status_code == 200
 
 
+@pytest.mark.slow
 def test_new_bootstrap_key_restores_access_at_startup(db_url: str, tmp_path: Path) -> None:
     with serve(db_url, tmp_path) as live, live.client() as admin:
         second = admin.post("/v1/keys", json={"role": "admin"}).json()

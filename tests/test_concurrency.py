@@ -40,6 +40,7 @@ def pool(n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_four_servers_one_database(pg_db: str, tmp_path: Path) -> None:
     events = pool(3000)
     with ExitStack() as stack:
@@ -95,6 +96,7 @@ def test_four_servers_one_database(pg_db: str, tmp_path: Path) -> None:
     assert totals["conflicts"] == 0
 
 
+@pytest.mark.slow
 def test_serve_with_workers(pg_db: str, tmp_path: Path) -> None:
     """`usagekit serve --workers 3`: one port, several processes, one set of presets and keys."""
     events = pool(600)

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.live import serve
 
@@ -48,6 +49,7 @@ def test_wire_limits_docs_and_rate_limit(db_url: str, tmp_path: Path) -> None:
         assert c.get("/v1/meters").status_code == 200
 
 
+@pytest.mark.slow
 def test_every_acknowledged_batch_survives_sigkill_exactly_once(
     db_url: str, tmp_path: Path
 ) -> None:
@@ -155,6 +157,7 @@ def writer_pid(server_pid: int) -> int:
     raise AssertionError("no writer process found")
 
 
+@pytest.mark.slow
 def test_server_recovers_when_the_writer_process_dies(db_url: str, tmp_path: Path) -> None:
     import os
     import signal

@@ -34,6 +34,7 @@ def test_admission_bounds_requests_and_bytes() -> None:
         assert gate.bytes == 5000
 
 
+@pytest.mark.slow
 def test_overload_is_refused_at_once_and_nothing_acknowledged_is_lost(
     db_url: str, tmp_path: Path
 ) -> None:

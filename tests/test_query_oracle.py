@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,8 @@ from tests import oracle
 from tests.conftest import new_tenant_key
 
 EXAMPLES = int(os.environ.get("USAGEKIT_HYPOTHESIS_EXAMPLES", "40"))
+# The quick loop (`-m "not slow"`) runs each oracle for a few examples on both backends.
+FEW = 4
 ZONES = [
     "UTC",
     "Europe/London",
@@ -59,6 +62,15 @@ values = st.one_of(
     st.decimals(min_value=0, max_value=100, places=3, allow_nan=False).map(str),
     st.none(),
 )
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings for an oracle run of `n` examples (each loads a database)."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 @st.composite
@@ -245,15 +257,22 @@ def check(
             assert want in (0, None), (group, lo, hi, want)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(sc=scenarios())
-def test_query_matches_plain_python(client: TestClient, sc: dict[str, Any]) -> None:
+def matches_plain_python(client: TestClient, sc: dict[str, Any]) -> None:
     headers, live = load(client, sc)
     check(client, headers, sc, live)
+
+
+@examples(FEW)
+@given(sc=scenarios())
+def test_query_matches_plain_python(client: TestClient, sc: dict[str, Any]) -> None:
+    matches_plain_python(client, sc)
+
+
+@pytest.mark.slow
+@examples(EXAMPLES)
+@given(sc=scenarios())
+def test_query_matches_plain_python_at_length(client: TestClient, sc: dict[str, Any]) -> None:
+    matches_plain_python(client, sc)
 
 
 def paths_used(client: TestClient, sc: dict[str, Any]) -> Counter[str]:
@@ -283,13 +302,18 @@ def whole_days(sc: dict[str, Any]) -> dict[str, Any]:
     return {**sc, "meter": meter, "query": q}
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(FEW)
 @given(sc=scenarios().map(whole_days))
 def test_daily_unique_counts_over_utc_days_match_plain_python(
+    client: TestClient, sc: dict[str, Any]
+) -> None:
+    assert paths_used(client, sc) == Counter(bitmaps=2)
+
+
+@pytest.mark.slow
+@examples(EXAMPLES)
+@given(sc=scenarios().map(whole_days))
+def test_daily_unique_counts_over_utc_days_match_plain_python_at_length(
     client: TestClient, sc: dict[str, Any]
 ) -> None:
     assert paths_used(client, sc) == Counter(bitmaps=2)
@@ -339,17 +363,26 @@ def partial_days(draw: st.DrawFn) -> dict[str, Any]:
     return {**mapped, "events": mapped["events"] + extra}
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(sc=partial_days())
-def test_daily_unique_counts_with_bounds_mid_day_match_plain_python(
-    client: TestClient, sc: dict[str, Any]
-) -> None:
+def bitmaps_and_edges_match(client: TestClient, sc: dict[str, Any]) -> None:
     paths = paths_used(client, sc)
     if sc["query"]["tz"] == "UTC":
         assert paths == Counter({"bitmaps+edges": 2})
     else:
         assert sum(paths.values()) == 2
+
+
+@examples(FEW)
+@given(sc=partial_days())
+def test_daily_unique_counts_with_bounds_mid_day_match_plain_python(
+    client: TestClient, sc: dict[str, Any]
+) -> None:
+    bitmaps_and_edges_match(client, sc)
+
+
+@pytest.mark.slow
+@examples(EXAMPLES)
+@given(sc=partial_days())
+def test_daily_unique_counts_with_bounds_mid_day_match_plain_python_at_length(
+    client: TestClient, sc: dict[str, Any]
+) -> None:
+    bitmaps_and_edges_match(client, sc)

@@ -106,6 +106,7 @@ def test_bucket_table_file_is_shared_between_openers(tmp_path: Path) -> None:
         Path(path).unlink()
 
 
+@pytest.mark.slow
 def test_limits_hold_across_two_worker_processes(db_url: str, tmp_path: Path) -> None:
     """Each request on a new connection, so both workers serve them: one budget still."""
     args = ("--workers", "2", "--rate-limit", "5")

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
@@ -383,6 +384,7 @@ def unseen(key: Key) -> list[str]:
     return [*out, tag(key.tenant, OTHER)] if key.confined else out
 
 
+@pytest.mark.slow
 def test_no_route_leaks_across_tenants_or_subjects(db_url: str, client: TestClient,
                                                    tmp_path: Path) -> None:  # fmt: skip
     backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"

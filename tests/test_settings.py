@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.live import USAGEKIT, free_port
+from tests.marks import first_fast
 from usagekit.server.settings import Settings, SettingsError
 
 BAD_FLAGS = [
@@ -43,7 +44,10 @@ def start(
     return subprocess.run(command, capture_output=True, text=True, env=full, timeout=20, cwd=tmp)
 
 
-@pytest.mark.parametrize(("args", "named"), BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
+# Each case starts a process: the quick loop tries one, the full suite all.
+@pytest.mark.parametrize(
+    ("args", "named"), first_fast(BAD_FLAGS), ids=[" ".join(a) for a, _ in BAD_FLAGS]
+)
 def test_bad_flags_are_refused_with_one_line(tmp_path: Path, args: list[str], named: str) -> None:
     done = start(tmp_path, *args)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -52,7 +56,7 @@ def test_bad_flags_are_refused_with_one_line(tmp_path: Path, args: list[str], na
     assert not (tmp_path / "s.db").exists()  # refused before anything was made
 
 
-@pytest.mark.parametrize(("env", "named"), BAD_ENV, ids=[n for _, n in BAD_ENV])
+@pytest.mark.parametrize(("env", "named"), first_fast(BAD_ENV), ids=[n for _, n in BAD_ENV])
 def test_bad_environment_is_refused_with_one_line(
     tmp_path: Path, env: dict[str, str], named: str
 ) -> None:

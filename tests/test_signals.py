@@ -16,10 +16,12 @@ import pytest
 from tests.conftest import ADMIN_KEY
 from tests.fault_kit import batch, per_batch, stored_ids
 from tests.live import serve
+from tests.marks import first_fast
 
 
 @pytest.mark.parametrize(
-    ("sig", "to_group"), [(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGINT, True)]
+    ("sig", "to_group"),
+    first_fast([(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGINT, True)]),
 )
 def test_a_signal_while_ingesting_drains_and_exits_cleanly(
     db_url: str, tmp_path: Path, sig: signal.Signals, to_group: bool

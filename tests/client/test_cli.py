@@ -47,6 +47,7 @@ def ndjson(events: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(e, option=orjson.OPT_UTC_Z) + b"\n" for e in events)
 
 
+@pytest.mark.slow
 def test_send_files_in_every_format_then_query(live: Live, tmp_path: Path) -> None:
     run(
         live, "meters", "create", "cli_cpu", "--event-type", "job", "--aggregation", "sum",
@@ -163,6 +164,7 @@ def test_configuration_errors_name_the_setting(live: Live) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_loads_every_profile(live: Live) -> None:
     done = run(live, "demo", "--days", "3", "--scale", "0.05")
     assert "loaded" in done.stderr

@@ -114,6 +114,8 @@ def test_keyboard_and_narrow_screen(browser: Browser, live: Live) -> None:
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= 360, f"{route} is {wide}px wide on a 360px screen"
     page.goto(f"{live.url}/#/meter/cpu_time")
+    # A hash change does not wait for the page: let it render and load before typing.
+    page.wait_for_selector("#result[aria-busy=false]")
     page.wait_for_selector("[name=tz]")  # the form is drawn in full before focus moves
     page.get_by_label("Range").focus()
     page.keyboard.press("Tab")

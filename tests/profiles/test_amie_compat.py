@@ -163,6 +163,7 @@ def test_compat_messages_and_records(capsys: pytest.CaptureFixture[str]) -> None
         AdjustmentUsageRecord.from_dict({**credit, "AdjustmentType": "gift"})
 
 
+@pytest.mark.slow
 def test_registry_cli(live: Live) -> None:
     """`usagekit registry` add, list, retry and remove, through the console script."""
     env = {**os.environ, "USAGEKIT_URL": live.url, "USAGEKIT_API_KEY": ADMIN_KEY}

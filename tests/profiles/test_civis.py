@@ -53,7 +53,7 @@ def runs(n: int, seed: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def civis_python() -> Path:
-    return vendor_python("civis", "civis==2.10.1")
+    return vendor_python("civis")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,7 @@ def within(e: dict[str, Any], lo: int, hi: int) -> bool:
     return bool(lo <= e["time"] < hi)
 
 
+@pytest.mark.slow
 def test_vendor_client_against_usagekit(live: Live, civis_python: Path) -> None:
     sent = runs(400, 5)
     with live.client() as admin:
@@ -145,6 +146,7 @@ def test_vendor_client_against_usagekit(live: Live, civis_python: Path) -> None:
     assert errors["wrong_key"] is not None and "401" in errors["wrong_key"][1]
 
 
+@pytest.mark.slow
 def test_get_by_id_and_wire_errors(live: Live, civis_python: Path) -> None:
     with live.client() as admin:
         admin.post("/v1/tenants", json={"name": "ids"})

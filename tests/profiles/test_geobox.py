@@ -19,12 +19,10 @@ from tests.profiles.geobox_data import World, now_ms, populate
 from tests.profiles.vendor import run_script, vendor_python
 from usagekit.store.engine import make_engine
 
-VENDOR = ("geobox==2.11.0", "tqdm==4.70.1", "aiohttp==3.14.5")
-
 
 @pytest.fixture(scope="module")
 def geobox_python() -> Path:
-    return vendor_python("geobox", *VENDOR)
+    return vendor_python("geobox")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +38,7 @@ def check(calls: list[list[Any]], got: list[Any], wants: tuple[list[Any], list[A
         assert any(data.same(got[i], w[i]) for w in wants), (call, got[i], wants[0][i])
 
 
+@pytest.mark.slow
 def test_vendor_clients_numbers(world: World, geobox_python: Path) -> None:
     calls, expected = data.plan(world.now)
     spec = {"host": f"{world.live.url}/api/", "keys": world.keys, "calls": calls}
@@ -71,6 +70,7 @@ def test_vendor_clients_numbers(world: World, geobox_python: Path) -> None:
     assert not any(secret in listed for secret in world.keys.values())
 
 
+@pytest.mark.slow
 def test_vendor_client_errors(world: World, geobox_python: Path) -> None:
     keys = {**world.keys, "wrong": "uk_not_a_key_0123456789"}
     me = {"user": "me"}

@@ -4,10 +4,15 @@ The clients' dependencies conflict with each other and with ours, so each gets a
 venv (cached across runs under USAGEKIT_VENDOR_VENVS, default
 ~/.cache/usagekit/vendor-venvs) and runs a script of ours from tests/profiles/scripts
 that prints JSON on stdout.
+
+The versions are pinned here, in VENDORS. `.ci/run` makes every venv before the
+tests (`python -m tests.profiles.vendor --install`); a test whose venv is missing
+makes it itself, so a test run reaches the package index only when a pin changes.
 """
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import hashlib
 import os
@@ -15,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +31,15 @@ SCRIPTS = Path(__file__).parent / "scripts"
 ROOT = Path(
     os.environ.get("USAGEKIT_VENDOR_VENVS", Path.home() / ".cache" / "usagekit" / "vendor-venvs")
 )
+# The client each profile is tested with: exact versions (see docs/profiles/*.md).
+VENDORS: dict[str, tuple[str, ...]] = {
+    "amie": ("amieclient==0.4.0",),
+    "civis": ("civis==2.10.1",),
+    "elevate": ("earnix-elevate==0.90.0",),
+    # with two of geobox's own dependencies, at the versions it was tested with
+    "geobox": ("geobox==2.11.0", "tqdm==4.70.1", "aiohttp==3.14.5"),
+    "launchdarkly": ("launchdarkly-api==25.0.1",),
+}
 
 
 @contextmanager
@@ -39,12 +54,15 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def vendor_python(name: str, *requirements: str) -> Path:
-    """The python of a venv holding `requirements`, made on first use."""
+def vendor_python(name: str) -> Path:
+    """The python of the venv holding VENDORS[name], made on first use."""
+    requirements = VENDORS[name]
     digest = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()[:12]
     target = ROOT / f"{name}-{digest}"
     python = target / "bin" / "python"
     ready = target / ".ready"
+    if ready.exists():
+        return python
     with file_lock(ROOT / f"{name}.lock"):
         if not ready.exists():
             shutil.rmtree(target, ignore_errors=True)
@@ -83,3 +101,17 @@ def run_script(
     if done.returncode != 0:
         raise AssertionError(f"{script} failed ({done.returncode}):\n{done.stderr}\n{done.stdout}")
     return orjson.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Make the vendors' client venvs.")
+    parser.add_argument("--install", action="store_true", help="make every missing venv")
+    if not parser.parse_args().install:
+        parser.error("nothing to do: pass --install")
+    with ThreadPoolExecutor(len(VENDORS)) as pool:
+        for name, python in zip(VENDORS, pool.map(vendor_python, VENDORS), strict=True):
+            print(f"{name}: {python}")
+
+
+if __name__ == "__main__":
+    main()
