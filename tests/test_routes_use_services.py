@@ -63,7 +63,7 @@ def test_the_check_sees_a_reach_into_the_store(tmp_path: Path) -> None:
         "def f(request, store):\n"
         "    ctx(request).store.meters.get(1, 'a')\n"
         "    store.accounts.list_tenants()\n"
-        "    return blocking(g, ctx(request).store)\n"
+        "    return in_thread(g, ctx(request).store)\n"
     )
     assert store_reaches(route) == [
         "1: from sqlalchemy import",

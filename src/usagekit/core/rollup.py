@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from usagekit.core.aggregate import Cell
-from usagekit.core.daybits import month_bits
 from usagekit.core.events import Event
 from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.month_bitmaps import month_bits
 from usagekit.core.numbers import NANO
 from usagekit.core.windows import DAY, HOUR, QUARTER
 
@@ -34,7 +34,7 @@ class Deltas:
 
     cells: dict[CellKey, Cell] = field(default_factory=dict)
     distinct: dict[DistinctKey, list[int]] = field(default_factory=dict)  # [first, last]
-    months: dict[MonthKey, int] = field(default_factory=dict)  # day bits, see core.daybits
+    months: dict[MonthKey, int] = field(default_factory=dict)  # day bits, see core.month_bitmaps
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.distinct)

@@ -18,7 +18,7 @@ from usagekit.server.routes import (
     events,
     failures,
     health,
-    ingestion,
+    ingest_health,
     meters,
 )
 from usagekit.server.settings import Settings
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
     )
-    for module in (health, events, ingestion, meters, failures, admin):
+    for module in (health, events, ingest_health, meters, failures, admin):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))

@@ -14,6 +14,7 @@ from typing import Any
 from usagekit.core.aggregate import Cell, value_of, window_cells, window_distinct
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import Number
+from usagekit.core.rollup import Group
 from usagekit.core.windows import (
     RAW,
     Edge,
@@ -24,7 +25,7 @@ from usagekit.core.windows import (
     elementary,
     windows,
 )
-from usagekit.services.query_spec import Group, Point, QuerySpec
+from usagekit.services.query_spec import Point, QuerySpec
 from usagekit.services.query_unique import day_counts
 from usagekit.store import Store
 

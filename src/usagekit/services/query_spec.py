@@ -20,8 +20,6 @@ from usagekit.core.windows import (
 )
 from usagekit.services.errors import InvalidInput
 
-Group = tuple[str | None, ...]
-
 
 @dataclass(frozen=True, slots=True)
 class QuerySpec:

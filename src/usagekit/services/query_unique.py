@@ -1,4 +1,4 @@
-"""Unique counts over day windows from per-month day bitmaps (core.daybits, core.day_windows).
+"""Unique counts over day windows from per-month day bitmaps (core.month_bitmaps, core.day_plans).
 
 Windows of whole UTC days come from the bitmaps alone. The few others (a `to` of
 "now", a `from` mid-day) take their whole UTC days from the same bitmaps, tested
@@ -13,12 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from usagekit.core.day_windows import DayPlan, PartialTally, plan_days
-from usagekit.core.daybits import month_of_day, month_to_date_counts, rolling_counts, spread
+from usagekit.core.day_plans import DayPlan, PartialTally, plan_days
 from usagekit.core.meters import Aggregation, Meter
+from usagekit.core.month_bitmaps import month_of_day, month_to_date_counts, rolling_counts, spread
 from usagekit.core.numbers import Number
+from usagekit.core.rollup import Group
 from usagekit.core.windows import elementary
-from usagekit.services.query_spec import Group, QuerySpec
+from usagekit.services.query_spec import QuerySpec
 
 if TYPE_CHECKING:
     from usagekit.services.query import Query

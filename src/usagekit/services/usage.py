@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number, approx
 from usagekit.core.presets import profile_of
+from usagekit.core.rollup import Group
 from usagekit.core.windows import Granularity, parse_aggregation_type, zone
 from usagekit.services import meters
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
 from usagekit.services.query import Query
-from usagekit.services.query_spec import Group, Point, QuerySpec, build_spec, resolve_range
+from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
 
 

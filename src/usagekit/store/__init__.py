@@ -70,7 +70,7 @@ class Store:
         AlreadyExists naming `slug` if the tenant has a meter of that slug.
         """
         try:
-            with self.events.writer.begin() as conn:
+            with self.events.write_engine.begin() as conn:
                 created = self.meters.insert(conn, tenant_id, meter)
                 self.events.recompute(conn, created, 0, END_OF_TIME)
         except IntegrityError:
@@ -78,7 +78,7 @@ class Store:
         return created
 
     def delete_meter(self, meter: Meter) -> None:
-        with self.events.writer.begin() as conn:
+        with self.events.write_engine.begin() as conn:
             self.meters.delete(conn, meter)
         self.rollups.forget_groups()
 
@@ -90,14 +90,14 @@ class Store:
         count = 0
         for tid in tenant_ids:
             for meter in self.meters.for_tenant(tid):
-                with self.events.writer.begin() as conn:
+                with self.events.write_engine.begin() as conn:
                     self.events.recompute(conn, meter, 0, END_OF_TIME)
                 count += 1
         return count
 
     def recompute(self, meter: Meter, ranges: Sequence[tuple[int, int]]) -> None:
         """Rebuild one meter's rollups over day-aligned [lo, hi) ranges, in one transaction."""
-        with self.events.writer.begin() as conn:
+        with self.events.write_engine.begin() as conn:
             for lo, hi in ranges:
                 self.events.recompute(conn, meter, lo, hi)
 

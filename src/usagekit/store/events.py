@@ -132,14 +132,14 @@ class Events(EventReads):
     def __init__(self, engine: Engine, meters: Meters, rollups: Rollups, clock: Clock) -> None:
         self.clock = clock
         self.engine = engine
-        self.writer = engine.execution_options(immediate=True)
+        self.write_engine = engine.execution_options(immediate=True)
         self.meters = meters
         self.rollups = rollups
 
     def write(self, batches: Sequence[TenantBatch]) -> list[BatchOutcome]:
         """Store every batch in one transaction: dedup, insert, rollups, failures."""
         try:
-            with self.writer.begin() as conn:
+            with self.write_engine.begin() as conn:
                 return self._write(conn, batches)
         except BaseException:
             self.rollups.forget_groups()
@@ -309,7 +309,7 @@ class Events(EventReads):
         """Void live events by id; returns (voided ids, ids not found or already voided)."""
         e = events.c
         try:
-            with self.writer.begin() as conn:
+            with self.write_engine.begin() as conn:
                 found: list[tuple[str, str, int]] = []
                 for part in chunks(list(dict.fromkeys(ids)), 500):
                     found += conn.execute(

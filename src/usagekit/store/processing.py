@@ -62,7 +62,7 @@ class Processing:
         f = failures.c
         tenant_id = batch.tenant_id
         try:
-            with self.events.writer.begin() as conn:
+            with self.events.write_engine.begin() as conn:
                 [outcome] = self.events._write(conn, [batch])
                 clashed = {i for i, _ in outcome.conflicts}
                 indexes = [r.position for r in batch.rows] + [r.row.position for r in batch.repeats]
@@ -140,7 +140,7 @@ class Processing:
         """Delete failures of a channel (of one subject if given) by id; the ids that were there."""
         f = failures.c
         found: list[int] = []
-        with self.events.writer.begin() as conn:
+        with self.events.write_engine.begin() as conn:
             for part in chunks(list(dict.fromkeys(ids)), 500):
                 where = (*owned(tenant_id, subject), f.channel == channel, f.id.in_(part))
                 found += conn.execute(select(f.id).where(*where)).scalars()

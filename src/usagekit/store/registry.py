@@ -15,7 +15,7 @@ class Registry:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.clock = clock
         self.engine = engine
-        self.writer = engine.execution_options(immediate=True)
+        self.write_engine = engine.execution_options(immediate=True)
 
     def entries(self, tenant_id: int) -> dict[str, list[str]]:
         """kind -> sorted names; kinds without entries are absent."""
@@ -33,7 +33,7 @@ class Registry:
         """Register names of a kind; returns those that were new."""
         r = registry.c
         wanted = list(dict.fromkeys(names))
-        with self.writer.begin() as conn:
+        with self.write_engine.begin() as conn:
             have: set[str] = set()
             for part in chunks(wanted, 500):
                 have.update(
@@ -56,7 +56,7 @@ class Registry:
     def remove(self, tenant_id: int, kind: str, names: Iterable[str]) -> int:
         r = registry.c
         removed = 0
-        with self.writer.begin() as conn:
+        with self.write_engine.begin() as conn:
             for part in chunks(list(dict.fromkeys(names)), 500):
                 removed += conn.execute(
                     delete(registry).where(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from usagekit.core.aggregate import Cell
-from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
+from usagekit.core.month_bitmaps import LAST_DAY, first_day, month_of_day
 from usagekit.core.numbers import LIMB, NANO, join_sum, split_sum
 from usagekit.core.rollup import Deltas
 from usagekit.core.windows import DAY

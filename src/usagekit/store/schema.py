@@ -112,7 +112,7 @@ distincts = Table(
 )
 
 # Per value and UTC month, a bitmap of the days it was seen (bit d-1 = day d): the
-# fast path for unique counts over whole UTC days (core.daybits).
+# fast path for unique counts over whole UTC days (core.month_bitmaps).
 distinct_months = Table(
     "distinct_months",
     metadata,

@@ -18,7 +18,7 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
 from usagekit.server.models import Text
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import in_thread
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 KINDS = {"projects": "project", "resources": "resource", "users": "user"}
@@ -61,7 +61,7 @@ def _kind(plural: str) -> str:
 @router.get("", response_model=RegistryOut)
 async def entries(request: Request, who: Admin) -> Response:
     """Every registered name by kind (an empty list: that kind is not checked)."""
-    found = await blocking(amie.registry_entries, ctx(request).store, who.caller)
+    found = await in_thread(amie.registry_entries, ctx(request).store, who.caller)
     return JSON({plural: found.get(kind, []) for plural, kind in KINDS.items()})
 
 

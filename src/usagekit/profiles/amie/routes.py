@@ -24,7 +24,7 @@ from usagekit.server.auth import Can, Principal, admit, client_address, ctx
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking, read_body
+from usagekit.server.routes.common import in_thread, read_body
 
 PREFIX = "/amie"
 BODY_LIMIT = 1024 * 1024  # AMIE's request size limit: 1024 KiB
@@ -80,7 +80,7 @@ async def send(request: Request, who: Sender) -> Response:
 @router.get("/usage/failed")
 async def failed(request: Request, who: Reader) -> Response:
     """Records that failed processing, each with its FailedRecordID."""
-    got = await blocking(amie_reports.failed, ctx(request).store, who.caller)
+    got = await in_thread(amie_reports.failed, ctx(request).store, who.caller)
     return JSON(got)
 
 
@@ -123,7 +123,7 @@ async def status(
 ) -> Response:
     """Per resource: records loaded and failed in [FromTime, ToTime) of processing time."""
     lo, hi = _window(start, end)
-    got = await blocking(amie_reports.status, ctx(request).store, who.caller, lo, hi)
+    got = await in_thread(amie_reports.status, ctx(request).store, who.caller, lo, hi)
     return JSON(got)
 
 
@@ -134,7 +134,7 @@ async def summary(
     """Net charges per project and resource by usage type (usagekit's; upstream has none)."""
     lo, hi = _window(start, end)
     context = ctx(request)
-    got = await blocking(amie_reports.summary, context.store, context.query, who.caller, lo, hi)
+    got = await in_thread(amie_reports.summary, context.store, context.query, who.caller, lo, hi)
     return JSON(got)
 
 

@@ -19,7 +19,7 @@ from usagekit.profiles.civis.spec import SPEC
 from usagekit.server.auth import Can, Principal, authorize, bearer, ctx
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import RowId, blocking
+from usagekit.server.routes.common import RowId, in_thread
 
 PREFIX = "/civis"
 router = APIRouter(prefix=PREFIX)
@@ -62,7 +62,7 @@ async def list_llm(
 ) -> Response:
     lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).clock)
     store = ctx(request).store
-    return JSON(await blocking(civis.list_llm, store, who.caller, org_id, lo, hi))
+    return JSON(await in_thread(civis.list_llm, store, who.caller, org_id, lo, hi))
 
 
 @router.get("/usage/llm/organization/{org_id}/summary")
@@ -76,13 +76,13 @@ async def org_summary(
     lo, hi = civis.date_range(start_date, end_date, clock=ctx(request).clock)
     context = ctx(request)
     return JSON(
-        await blocking(civis.org_summary, context.store, context.query, who.caller, org_id, lo, hi)
+        await in_thread(civis.org_summary, context.store, context.query, who.caller, org_id, lo, hi)
     )
 
 
 @router.get("/usage/llm/{stat_id}")
 async def get_llm(request: Request, who: Who, stat_id: RowId) -> Response:
-    return JSON(await blocking(civis.get_llm, ctx(request).store, who.caller, stat_id))
+    return JSON(await in_thread(civis.get_llm, ctx(request).store, who.caller, stat_id))
 
 
 @router.get("/usage/matching")
@@ -96,7 +96,7 @@ async def list_matching(
 ) -> Response:
     lo, hi = civis.date_range(start_date, end_date, defaults=False)
     store = ctx(request).store
-    return JSON(await blocking(civis.list_matching, store, who.caller, org_id, task, lo, hi))
+    return JSON(await in_thread(civis.list_matching, store, who.caller, org_id, task, lo, hi))
 
 
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -26,7 +26,7 @@ from usagekit.server.auth import Can, Principal, admit, bearer, client_address, 
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON, stream_csv
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import in_thread
 from usagekit.server.secret import derive
 from usagekit.services.errors import InvalidInput
 from usagekit.services.query_spec import parse_instant
@@ -69,7 +69,7 @@ async def _signing_key(request: Request, tenant_id: int) -> bytes:
     state = request.app.state
     salt: str | None = getattr(state, "elevate_salt", None)
     if salt is None:
-        salt = await blocking(elevate.token_salt, ctx(request).store)
+        salt = await in_thread(elevate.token_salt, ctx(request).store)
         state.elevate_salt = salt
     return derive(ctx(request).secret(), "elevate-token", salt, tenant_id)
 
@@ -110,7 +110,7 @@ async def caller(request: Request) -> Principal:
     except ApiError:
         context.failed(client)
         raise
-    key = await blocking(elevate.token_key, context.store, tenant_id, key_id)
+    key = await in_thread(elevate.token_key, context.store, tenant_id, key_id)
     if key is None:
         raise ApiError(401, "the key behind this token was revoked")
     return admit(context, key, Can.READ)
@@ -146,7 +146,7 @@ What = Annotated[Asked, Depends(asked)]
 async def usage_summary(request: Request, who: Who, what: What) -> Response:
     """{"metricType", "totalValue"} over [startDate, endDate) for the token's tenant."""
     context = ctx(request)
-    value = await blocking(
+    value = await in_thread(
         elevate.total,
         context.store,
         context.query,

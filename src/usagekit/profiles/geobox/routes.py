@@ -20,7 +20,7 @@ from usagekit.server.auth import Can, authorize, bearer, ctx
 from usagekit.server.errors import ApiError
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import in_thread
 from usagekit.services.caller import Caller
 
 PREFIX = "/api/v1/"
@@ -46,7 +46,7 @@ def _arg(request: Request, name: str) -> str | None:
 @router.get("/users/{user}/")
 async def user(request: Request, who: Who, user: str) -> Response:
     """`me` or a user id: the fields the client's User object reads."""
-    return JSON(await blocking(geobox.user_json, ctx(request).store, who, user))
+    return JSON(await in_thread(geobox.user_json, ctx(request).store, who, user))
 
 
 @router.get("/apikeys/")
@@ -55,13 +55,13 @@ async def list_apikeys(request: Request, who: Who) -> Response:
     store = ctx(request).store
     wanted = _arg(request, "user_id")
     if wanted or who.key_subject is not None or not who.admin:
-        subject: str | None = await blocking(geobox.target_user, store, who, wanted)
+        subject: str | None = await in_thread(geobox.target_user, store, who, wanted)
     else:
         subject = None
     skip = geobox.parse_int(_arg(request, "skip"), "skip", 0, 10**9) or 0
     limit = geobox.parse_int(_arg(request, "limit"), "limit", 1, 10_000) or 10
     search, order_by = _arg(request, "search"), _arg(request, "order_by")
-    found = await blocking(
+    found = await in_thread(
         keys.list_keys, store, who.tenant_id, subject, search, order_by, skip, limit
     )
     return JSON(found)
@@ -72,7 +72,7 @@ async def get_apikey(request: Request, who: Who, key_id: str) -> Response:
     subject = None if who.admin else who.key_subject
     if subject is None and not who.admin:
         raise ApiError(404, f"API key {key_id[:40]!r} not found", "key_id")
-    return JSON(await blocking(keys.get_key, ctx(request).store, who.tenant_id, subject, key_id))
+    return JSON(await in_thread(keys.get_key, ctx(request).store, who.tenant_id, subject, key_id))
 
 
 @router.get("/usage/api")
@@ -81,7 +81,7 @@ async def api_usage(request: Request, who: Who) -> Response:
     context = ctx(request)
     args = [_arg(request, n) for n in ("eid", "scale", "param", "from_date", "to_date",
                                        "days_before_now", "limit")]  # fmt: skip
-    return JSON(await blocking(geobox.api_usage, context.store, context.query, who, *args))
+    return JSON(await in_thread(geobox.api_usage, context.store, context.query, who, *args))
 
 
 @router.get("/usage/process")
@@ -89,15 +89,15 @@ async def process_usage(request: Request, who: Who) -> Response:
     """Process seconds of a user over the range, as a number."""
     context = ctx(request)
     args = [_arg(request, n) for n in ("user_id", "from_date", "to_date", "days_before_now")]
-    return JSON(await blocking(geobox.process_usage, context.store, context.query, who, *args))
+    return JSON(await in_thread(geobox.process_usage, context.store, context.query, who, *args))
 
 
 @router.get("/usage/summary")
 async def usage_summary(request: Request, who: Who) -> Response:
     """All-time calls, traffic and process seconds of a user."""
     context = ctx(request)
-    subject = await blocking(geobox.target_user, context.store, who, _arg(request, "user_id"))
-    return JSON(await blocking(geobox.summary, context.store, context.query, who, subject))
+    subject = await in_thread(geobox.target_user, context.store, who, _arg(request, "user_id"))
+    return JSON(await in_thread(geobox.summary, context.store, context.query, who, subject))
 
 
 @router.post("/usage/update")
@@ -115,9 +115,9 @@ async def update_usage(request: Request, who: Who) -> Response:
             raise ApiError(400, "body: expected a JSON object", "body")
         if payload.get("user_id") is not None:
             wanted = str(payload["user_id"])
-    subject = await blocking(geobox.target_user, context.store, who, wanted)
+    subject = await in_thread(geobox.target_user, context.store, who, wanted)
     await context.writer.run(geobox.recompute_user, who, subject)
-    return JSON(await blocking(geobox.summary, context.store, context.query, who, subject))
+    return JSON(await in_thread(geobox.summary, context.store, context.query, who, subject))
 
 
 def detail(

@@ -21,7 +21,7 @@ from usagekit.server.auth import Can, Principal, authorize, bearer, ctx
 from usagekit.server.errors import CODES
 from usagekit.server.profiles import Routes
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import in_thread
 
 PREFIX = "/api/v2/usage"
 router = APIRouter(prefix=PREFIX)
@@ -54,7 +54,7 @@ def handler(ep: Endpoint) -> Callable[[Request, Principal], Awaitable[Response]]
         context = ctx(request)
         url = request.url
         href = url.path + (f"?{url.query}" if url.query else "")
-        body = await blocking(
+        body = await in_thread(
             launchdarkly.usage,
             context.store,
             context.query,

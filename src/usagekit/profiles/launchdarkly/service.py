@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from usagekit.core.errors import ParamError
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number, approx
+from usagekit.core.rollup import Group
 from usagekit.core.windows import buckets
 from usagekit.profiles.launchdarkly.model import Endpoint, Reply
 from usagekit.profiles.launchdarkly.params import Plan, resolve
@@ -21,7 +22,7 @@ from usagekit.services import usage as usage_door
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
 from usagekit.services.query import Query
-from usagekit.services.query_spec import Group, QuerySpec, build_spec
+from usagekit.services.query_spec import QuerySpec, build_spec
 from usagekit.store import Store
 
 UNKNOWN = "Unknown"

@@ -14,7 +14,7 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.errors import ApiError
 from usagekit.server.models import KeyIn, KeyOut, NewKeyOut, TenantIn, TenantOut
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking, iso
+from usagekit.server.routes.common import in_thread, iso
 from usagekit.services import admin, writes
 
 router = APIRouter(tags=["admin"])
@@ -51,7 +51,7 @@ async def create_tenant(
 async def list_tenants(
     request: Request, _: Annotated[Principal, Depends(require(Can.TENANTS))]
 ) -> Response:
-    tenants = await blocking(admin.list_tenants, ctx(request).store)
+    tenants = await in_thread(admin.list_tenants, ctx(request).store)
     return JSON([tenant_json(t) for t in tenants])
 
 
@@ -66,7 +66,7 @@ async def create_key(
         raise ApiError(
             403, "only admin keys of tenant 'default' create keys for other tenants", "tenant"
         )
-    tenant = await blocking(context.admin.tenant, name)
+    tenant = await in_thread(context.admin.tenant, name)
     key, secret = await context.writer.run(
         writes.create_key, tenant, Role(body.role), body.subject, body.name
     )
@@ -77,7 +77,7 @@ async def create_key(
 async def list_keys(
     request: Request, who: Annotated[Principal, Depends(require(Can.MANAGE))]
 ) -> Response:
-    keys = await blocking(admin.list_keys, ctx(request).store, who.caller)
+    keys = await in_thread(admin.list_keys, ctx(request).store, who.caller)
     return JSON([key_json(k) for k in keys])
 
 

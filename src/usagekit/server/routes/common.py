@@ -51,7 +51,7 @@ def iso(ms: int | None) -> str | None:
     return None if ms is None else format_time(ms)
 
 
-async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking read (a database query) off the event loop."""
     return await run_in_threadpool(fn, *args, **kwargs)
 

@@ -13,9 +13,9 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import (
-    blocking,
     decode_cursor,
     encode_cursor,
+    in_thread,
     ingest_json,
     iso,
     read_body,
@@ -72,7 +72,7 @@ async def send_events(
     with context.admission.admit(declared_size(request, limit)):
         body = await read_body(request, limit)
         content_type = request.headers.get("content-type", "")
-        prepared = await blocking(prepare, context.meters, who.caller, body, content_type)
+        prepared = await in_thread(prepare, context.meters, who.caller, body, content_type)
         outcome = await context.writer.ingest(prepared.job)
         return JSON(ingest_json(prepared.result(outcome)), 202)
 
@@ -120,7 +120,7 @@ async def list_events(
     """Stored events, newest first, voided ones included and marked."""
     type, subject = text_param(type, "type"), text_param(subject, "subject")
     after = decode_cursor(cursor, 2) if cursor else None
-    page = await blocking(
+    page = await in_thread(
         events.page,
         ctx(request).store,
         who.caller,

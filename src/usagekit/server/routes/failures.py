@@ -14,9 +14,9 @@ from usagekit.server.models import FailurePage, RetryOut
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import (
     RowId,
-    blocking,
     decode_cursor,
     encode_cursor,
+    in_thread,
     ingest_json,
     text_param,
 )
@@ -46,7 +46,7 @@ async def list_failures(
     """Failures, newest first, each with the record verbatim and its error."""
     after = decode_cursor(cursor, 1)[0] if cursor else None
     channel = text_param(channel, "channel")
-    page = await blocking(
+    page = await in_thread(
         failures.page, ctx(request).store, who.caller, after_id=after, limit=limit, channel=channel
     )
     return JSON(

@@ -16,7 +16,7 @@ from usagekit.core.windows import format_local
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
-from usagekit.server.routes.common import blocking
+from usagekit.server.routes.common import in_thread
 from usagekit.services import meters, usage, writes
 
 router = APIRouter(tags=["meters"])
@@ -28,7 +28,7 @@ def meter_json(meter: Meter) -> dict[str, Any]:
 
 
 async def meter_or_404(request: Request, who: Principal, slug: str) -> Meter:
-    return await blocking(meters.find, ctx(request).store, who.caller, slug)
+    return await in_thread(meters.find, ctx(request).store, who.caller, slug)
 
 
 @router.post("/v1/meters", status_code=201, response_model=MeterOut)
@@ -54,7 +54,7 @@ async def create_meter(
 async def list_meters(
     request: Request, who: Annotated[Principal, Depends(require(Can.READ))]
 ) -> Response:
-    found = await blocking(meters.listed, ctx(request).store, who.caller)
+    found = await in_thread(meters.listed, ctx(request).store, who.caller)
     return JSON([meter_json(m) for m in found])
 
 
@@ -118,7 +118,7 @@ async def query_meter(
 ) -> Response:
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
     context = ctx(request)
-    found = await blocking(
+    found = await in_thread(
         usage.query_meter,
         context.store,
         context.query,
@@ -172,7 +172,7 @@ async def usage_summary(
 ) -> Response:
     """One total per meter (and group) over [from, to); idle profile presets are left out."""
     context = ctx(request)
-    summary = await blocking(
+    summary = await in_thread(
         usage.summarize,
         context.store,
         context.query,

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from usagekit.core.clock import END_OF_TIME
-from usagekit.core.day_windows import DayPlan, PartialTally, plan_days
-from usagekit.core.daybits import month_of_day
+from usagekit.core.day_plans import DayPlan, PartialTally, plan_days
 from usagekit.core.events import MAX_TIME_MS
+from usagekit.core.month_bitmaps import month_of_day
 from usagekit.core.windows import DAY, Granularity, buckets, windows, zone
 
 BASE = 1_788_220_800_000  # 2026-09-01T00:00:00Z

@@ -1,4 +1,4 @@
-"""How day windows are answered from per-value day bitmaps (core.daybits).
+"""How day windows are answered from per-value day bitmaps (core.month_bitmaps).
 
 Windows of whole UTC days ending on consecutive days are counted together by the
 bitmap scans. Any other window (a `to` of "now", a `from` mid-day) is split into
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from usagekit.core.daybits import LAST_DAY, first_day, month_of_day
+from usagekit.core.month_bitmaps import LAST_DAY, first_day, month_of_day
 from usagekit.core.windows import DAY
 
 # Windows off the whole-day pattern are tested value by value: past a few (other

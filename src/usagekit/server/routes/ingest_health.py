@@ -11,8 +11,8 @@ from starlette.responses import Response
 from usagekit.core.events import format_time
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.responses import JSON
-from usagekit.server.routes.common import blocking
-from usagekit.services.ingestion import Counts, hour_range, ingestion
+from usagekit.server.routes.common import in_thread
+from usagekit.services.ingest_health import Counts, hour_range, ingestion
 
 router = APIRouter(tags=["events"])
 
@@ -50,7 +50,7 @@ async def ingestion_health(
     bound to one subject may not read it.
     """
     lo, hi = hour_range(from_, to, ctx(request).clock)
-    found = await blocking(ingestion, ctx(request).store, who.caller, lo, hi)
+    found = await in_thread(ingestion, ctx(request).store, who.caller, lo, hi)
     return JSON(
         {
             "from": format_time(found.start),
