@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from usagekit.core.events import Event, parse_record
 from usagekit.core.meters import Meter, validate_meter
+from usagekit.services.meters import create_meter
 from usagekit.services.query import Query
 from usagekit.services.query_spec import build_spec
-from usagekit.services.writes import create_meter
 from usagekit.store import Store, TenantBatch
 
 T0 = 1_788_220_800_000  # 2026-09-01T00:00:00Z

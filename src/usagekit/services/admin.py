@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from usagekit.core.records import ApiKey, Role, Tenant
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Conflict, InvalidInput, NotFound
+from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
 
 DEFAULT_TENANT = "default"
@@ -129,3 +131,25 @@ def list_keys(store: Store, caller: Caller) -> list[ApiKey]:
 
 def _is_default_admin(key: ApiKey) -> bool:
     return key.role is Role.ADMIN and key.tenant_name == DEFAULT_TENANT
+
+
+# -- writes: run in order by the writer (services.allowed_writes) --
+
+
+@write
+def create_tenant(store: Store, name: str) -> Tenant:
+    tenant = Admin(store).create_tenant(name)
+    ensure_presets(store, [tenant.id])
+    return tenant
+
+
+@write
+def create_key(
+    store: Store, tenant: Tenant, role: Role, subject: str | None, name: str | None
+) -> tuple[ApiKey, str]:
+    return Admin(store).create_key(tenant, role, subject=subject, name=name)
+
+
+@write
+def revoke_key(store: Store, tenant_id: int, key_id: str) -> bool:
+    return Admin(store).revoke_key(tenant_id, key_id)

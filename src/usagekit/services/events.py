@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from usagekit.core.records import StoredEvent
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.paging import Page
 from usagekit.store import Store
@@ -31,3 +32,12 @@ def page(
         limit=limit + 1,
     )
     return Page.cut(rows, limit)
+
+
+# -- writes: run in order by the writer (services.allowed_writes) --
+
+
+@write
+def void(store: Store, caller: Caller, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    caller.whole_tenant("voiding events")
+    return store.events.void(caller.tenant_id, source, ids)

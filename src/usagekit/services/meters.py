@@ -1,11 +1,13 @@
-"""Meter definitions as a caller reads them (creating and deleting are writes: services.writes)."""
+"""Meter definitions: read as a caller may, and created or deleted through the writer."""
 
 from __future__ import annotations
 
 from usagekit.core import params
 from usagekit.core.meters import Meter
+from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
+from usagekit.services.presets import check_deletable, check_user_slug
 from usagekit.store import Store
 
 
@@ -24,3 +26,18 @@ def find(store: Store, caller: Caller, slug: str) -> Meter:
 def listed(store: Store, caller: Caller) -> list[Meter]:
     """Every meter of the caller's tenant."""
     return store.meters.for_tenant(caller.tenant_id)
+
+
+# -- writes: run in order by the writer (services.allowed_writes) --
+
+
+@write
+def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
+    check_user_slug(meter.slug)
+    return store.create_meter(tenant_id, meter)
+
+
+@write
+def delete_meter(store: Store, meter: Meter) -> None:
+    check_deletable(meter.slug)
+    store.delete_meter(meter)

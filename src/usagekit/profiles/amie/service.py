@@ -1,6 +1,6 @@
 """AMIE writes: usage messages in, processing failures kept, cleared and retried.
 
-Runs on the writer (services.writes registers these). A record is judged on its
+Its writes run on the writer (registered with @write). A record is judged on its
 own: malformed -> validation failure (in the reply, kept in channel
 `amie-invalid`); naming a project, resource or user outside the tenant's registry
 -> processing failure (kept in channel `amie`, keyed so a re-send is counted once,

@@ -15,7 +15,7 @@ from usagekit.server.errors import ApiError
 from usagekit.server.models import KeyIn, KeyOut, NewKeyOut, TenantIn, TenantOut
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import in_thread, iso
-from usagekit.services import admin, writes
+from usagekit.services import admin
 
 router = APIRouter(tags=["admin"])
 
@@ -43,7 +43,7 @@ async def create_tenant(
 ) -> Response:
     """Create a tenant (admin keys of tenant `default` only)."""
     context = ctx(request)
-    tenant = await context.writer.run(writes.create_tenant, body.name)
+    tenant = await context.writer.run(admin.create_tenant, body.name)
     return JSON(tenant_json(tenant), 201)
 
 
@@ -68,7 +68,7 @@ async def create_key(
         )
     tenant = await in_thread(context.admin.tenant, name)
     key, secret = await context.writer.run(
-        writes.create_key, tenant, Role(body.role), body.subject, body.name
+        admin.create_key, tenant, Role(body.role), body.subject, body.name
     )
     return JSON({**key_json(key), "key": secret}, 201)
 
@@ -88,7 +88,7 @@ async def revoke_key(
     """Revoke a key of the caller's tenant; it stops working at once on this server."""
     context = ctx(request)
     params.text(key_id, "key_id", 64)
-    if not await context.writer.run(writes.revoke_key, who.tenant_id, key_id):
+    if not await context.writer.run(admin.revoke_key, who.tenant_id, key_id):
         raise ApiError(404, f"no live key {key_id!r} in this tenant", "key_id")
     context.forget_keys()
     return Response(status_code=204)

@@ -21,7 +21,7 @@ from usagekit.server.routes.common import (
     read_body,
     text_param,
 )
-from usagekit.services import events, writes
+from usagekit.services import events
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import prepare
 from usagekit.services.query_spec import parse_instant
@@ -158,5 +158,5 @@ async def void_events(
 ) -> Response:
     """Remove events from every aggregate; they stay listed as voided."""
     context = ctx(request)
-    voided, missing = await context.writer.run(writes.void, who.caller, body.source, body.ids)
+    voided, missing = await context.writer.run(events.void, who.caller, body.source, body.ids)
     return JSON({"voided": voided, "not_found": missing})

@@ -20,7 +20,7 @@ from usagekit.server.routes.common import (
     ingest_json,
     text_param,
 )
-from usagekit.services import failures, writes
+from usagekit.services import failures
 
 router = APIRouter(prefix="/v1/failures", tags=["failures"])
 
@@ -63,7 +63,7 @@ async def clear_failure(
     failure_id: RowId,
     who: Annotated[Principal, Depends(require(Can.FIX_FAILURES))],
 ) -> Response:
-    await ctx(request).writer.run(writes.clear_failure, who.caller, failure_id)
+    await ctx(request).writer.run(failures.clear_failure, who.caller, failure_id)
     return Response(status_code=204)
 
 
@@ -77,5 +77,5 @@ async def retry_failure(
 
     Stored (or already there): the failure is cleared. Still bad: it stays, untouched.
     """
-    retried = await ctx(request).writer.run(writes.retry_failure, who.caller, failure_id)
+    retried = await ctx(request).writer.run(failures.retry_failure, who.caller, failure_id)
     return JSON({"cleared": retried.cleared, "result": ingest_json(retried.result)})

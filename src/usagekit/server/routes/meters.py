@@ -17,7 +17,7 @@ from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
 from usagekit.server.routes.common import in_thread
-from usagekit.services import meters, usage, writes
+from usagekit.services import meters, usage
 
 router = APIRouter(tags=["meters"])
 
@@ -46,7 +46,7 @@ async def create_meter(
         body.description,
     )
     context = ctx(request)
-    created = await context.writer.run(writes.create_meter, who.tenant_id, meter)
+    created = await context.writer.run(meters.create_meter, who.tenant_id, meter)
     return JSON(meter_json(created), 201)
 
 
@@ -72,7 +72,7 @@ async def delete_meter(
     """Delete a meter and its rollups; raw events are kept."""
     meter = await meter_or_404(request, who, slug)
     context = ctx(request)
-    await context.writer.run(writes.delete_meter, meter)
+    await context.writer.run(meters.delete_meter, meter)
     return Response(status_code=204)
 
 
