@@ -19,8 +19,8 @@ from usagekit.core.events import Event, parse_record
 from usagekit.core.meters import Meter, validate_meter
 from usagekit.services.ingest import IngestJob, commit_group
 from usagekit.services.meters import create_meter
-from usagekit.services.query import Query
-from usagekit.services.query_spec import build_spec
+from usagekit.services.queries.series import Query
+from usagekit.services.queries.spec import build_spec
 from usagekit.store import BatchOutcome, Store, TenantBatch
 from usagekit.store.schema import distinct_months, distincts, ingest_stats, meter_groups, rollups
 

@@ -13,7 +13,7 @@ from usagekit.core.events import parse_record
 from usagekit.core.presets import PRESETS, plan, preset, profile_of
 from usagekit.services.caller import Caller
 from usagekit.services.presets import ensure_presets
-from usagekit.services.query import Query
+from usagekit.services.queries.series import Query
 from usagekit.services.usage import meter_total
 from usagekit.store import Store, TenantBatch
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from usagekit.core.events import Event, parse_record
 from usagekit.core.meters import Meter, validate_meter
 from usagekit.services.meters import create_meter
-from usagekit.services.query import Query
-from usagekit.services.query_spec import build_spec
+from usagekit.services.queries.series import Query
+from usagekit.services.queries.spec import build_spec
 from usagekit.store import Store, TenantBatch
 
 T0 = 1_788_220_800_000  # 2026-09-01T00:00:00Z

@@ -15,7 +15,7 @@ from usagekit.server.secret import server_secret
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
 from usagekit.services.ingest import MeterLookup
-from usagekit.services.query import Query
+from usagekit.services.queries.series import Query
 from usagekit.services.writer import ProcessWriter, ThreadWriter, Writer
 from usagekit.store import Store
 

@@ -8,7 +8,7 @@ from usagekit.core.clock import SYSTEM_CLOCK, Clock
 from usagekit.core.windows import HOUR
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
-from usagekit.services.query_spec import parse_instant
+from usagekit.services.queries.spec import parse_instant
 from usagekit.store import Store
 
 MAX_HOURS = 24 * 366

@@ -18,8 +18,8 @@ from usagekit.core.windows import Granularity, parse_aggregation_type, zone
 from usagekit.services import meters
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
-from usagekit.services.query import Query
-from usagekit.services.query_spec import Point, QuerySpec, build_spec, resolve_range
+from usagekit.services.queries.series import Query
+from usagekit.services.queries.spec import Point, QuerySpec, build_spec, resolve_range
 from usagekit.store import Store
 
 

@@ -16,7 +16,7 @@ from usagekit.profiles.amie.model import (
     USAGE_TYPES,
 )
 from usagekit.services.caller import Caller
-from usagekit.services.query import Query
+from usagekit.services.queries.series import Query
 from usagekit.services.usage import meter_totals
 from usagekit.store import Store
 

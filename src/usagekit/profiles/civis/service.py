@@ -18,7 +18,7 @@ from usagekit.profiles.civis.model import (
 )
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
-from usagekit.services.query import Query
+from usagekit.services.queries.series import Query
 from usagekit.services.usage import meter_total
 from usagekit.store import Store
 

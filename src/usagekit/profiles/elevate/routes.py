@@ -29,7 +29,7 @@ from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import in_thread
 from usagekit.server.secret import derive
 from usagekit.services.errors import InvalidInput
-from usagekit.services.query_spec import parse_instant
+from usagekit.services.queries.spec import parse_instant
 
 TOKEN_SECONDS = 3600
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "tid"]

@@ -14,7 +14,7 @@ from usagekit.core.records import ApiKey
 from usagekit.profiles.elevate.model import EVENT_TYPE, METRICS
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
-from usagekit.services.query import Query
+from usagekit.services.queries.series import Query
 from usagekit.services.usage import meter_total
 from usagekit.store import Store
 

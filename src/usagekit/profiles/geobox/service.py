@@ -32,8 +32,8 @@ from usagekit.services import usage
 from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import Forbidden, InvalidInput, NotFound
-from usagekit.services.query import Query
-from usagekit.services.query_spec import QuerySpec
+from usagekit.services.queries.series import Query
+from usagekit.services.queries.spec import QuerySpec
 from usagekit.services.usage import meter_total
 from usagekit.store import Store
 

@@ -21,8 +21,8 @@ from usagekit.profiles.launchdarkly.params import Plan, resolve
 from usagekit.services import usage as usage_door
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
-from usagekit.services.query import Query
-from usagekit.services.query_spec import QuerySpec, build_spec
+from usagekit.services.queries.series import Query
+from usagekit.services.queries.spec import QuerySpec, build_spec
 from usagekit.store import Store
 
 UNKNOWN = "Unknown"

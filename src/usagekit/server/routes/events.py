@@ -24,7 +24,7 @@ from usagekit.server.routes.common import (
 from usagekit.services import events
 from usagekit.services.export import events_csv
 from usagekit.services.ingest import prepare
-from usagekit.services.query_spec import parse_instant
+from usagekit.services.queries.spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

@@ -19,10 +19,10 @@ from usagekit.core.month_bitmaps import month_of_day, month_to_date_counts, roll
 from usagekit.core.numbers import Number
 from usagekit.core.rollup import Group
 from usagekit.core.windows import elementary
-from usagekit.services.query_spec import QuerySpec
+from usagekit.services.queries.spec import QuerySpec
 
 if TYPE_CHECKING:
-    from usagekit.services.query import Query
+    from usagekit.services.queries.series import Query
 
 Months = list[tuple[int, int]]  # one value's (month, day bits) rows
 

@@ -25,8 +25,8 @@ from usagekit.core.windows import (
     elementary,
     windows,
 )
-from usagekit.services.query_spec import Point, QuerySpec
-from usagekit.services.query_unique import day_counts
+from usagekit.services.queries.spec import Point, QuerySpec
+from usagekit.services.queries.unique import day_counts
 from usagekit.store import Store
 
 
