@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from usagekit.core.clock import END_OF_TIME
 from usagekit.core.errors import ParamError
 from usagekit.core.windows import (
     DAY,
@@ -24,7 +25,7 @@ from usagekit.core.windows import (
 from usagekit.profiles.launchdarkly.model import DAILY, GRANULARITIES, Endpoint, Reply, Since
 
 _DIGITS = re.compile(r"^\d{1,16}$")
-_LATEST_MS = 253_402_300_800_000  # year 10000
+
 _BACK = {Since.DAYS_30: 30 * DAY, Since.HOURS_24: DAY, Since.DAYS_7: 7 * DAY,
          Since.DAYS_60: 60 * DAY}  # fmt: skip
 _STEP = {Granularity.MINUTE: MINUTE, Granularity.HOUR: HOUR, Granularity.DAY: DAY,
@@ -72,7 +73,7 @@ def _instant(text: str, param: str, seconds: bool) -> int:
     if not _DIGITS.match(text.strip()):
         raise ParamError(f"{param}: {text[:40]!r} is not a timestamp in Unix {unit}", param)
     ms = int(text) * (1000 if seconds else 1)
-    if ms >= _LATEST_MS:
+    if ms >= END_OF_TIME:
         raise ParamError(f"{param}: {text!r} is too far in the future (Unix {unit})", param)
     return ms
 
