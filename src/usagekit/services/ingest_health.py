@@ -10,19 +10,10 @@ from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
 from usagekit.services.queries.spec import parse_instant
 from usagekit.store import Store
+from usagekit.store.ingest_stats import IngestHour
 
 MAX_HOURS = 24 * 366
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """What ingest did with the records it received from `start` (ms) on."""
-
-    start: int
-    accepted: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    rejected: int = 0
+Counts = IngestHour  # a report's rows: one hour, or the whole range
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +46,8 @@ def ingestion(store: Store, caller: Caller, lo: int, hi: int) -> IngestionReport
     The counters are per tenant, not per subject: a confined caller gets 403.
     """
     caller.whole_tenant("ingestion counts")
-    found = {h.hour_ms: h for h in store.ingest_stats.hours(caller.tenant_id, lo, hi)}
-    hours = []
-    for start in range(lo, hi, HOUR):
-        h = found.get(start)
-        hours.append(
-            Counts(start, h.accepted, h.duplicates, h.conflicts, h.rejected) if h else Counts(start)
-        )
+    found = {h.start: h for h in store.ingest_stats.hours(caller.tenant_id, lo, hi)}
+    hours = [found.get(start) or Counts(start) for start in range(lo, hi, HOUR)]
     total = Counts(
         lo,
         sum(h.accepted for h in hours),

@@ -36,11 +36,13 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class IngestHour:
-    hour_ms: int
-    accepted: int
-    duplicates: int
-    conflicts: int
-    rejected: int
+    """What ingest did with the records it received from `start` (ms) on: an hour, or more."""
+
+    start: int
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
 
 
 def bump(conn: Connection, counts: dict[int, Counts], received_ms: int) -> None:
