@@ -7,7 +7,6 @@ replies are sent only after it commits.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +20,8 @@ from usagekit.core.records import NewFailure, subject_of
 from usagekit.core.wire import decode_events
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput
-from usagekit.services.faults import as_fault
 from usagekit.store import BatchOutcome, Store, TenantBatch
 
-log = logging.getLogger("usagekit.ingest")
 # Failure rows kept per request (rejected, then conflicting records); the rest are
 # reported in the reply only, so one request cannot flood the failures table.
 MAX_FAILURE_ROWS = 1000
@@ -334,9 +331,6 @@ def commit_group(store: Store, jobs: list[IngestJob]) -> list[BatchOutcome | Exc
     for batch in batches:
         try:
             outcomes.extend(store.events.write([batch]))
-        except Exception as exc:  # reported to that request alone
-            fault = as_fault(exc)  # a fault is logged once, not per batch
-            if fault is None:
-                log.exception("write failed")
-            outcomes.append(fault or exc)
+        except Exception as exc:  # reported to that request alone (the writer sorts it)
+            outcomes.append(exc)
     return outcomes

@@ -66,7 +66,8 @@ def execute(store: Store, messages: list[Message]) -> list[Outcome]:
             try:
                 replies = commit_group(store, cast(list[IngestJob], messages[i:j]))
                 out += [
-                    (False, _failure(r)) if isinstance(r, Exception) else (True, r) for r in replies
+                    (False, _failure(r, "ingest failed")) if isinstance(r, Exception) else (True, r)
+                    for r in replies
                 ]
             except Exception as exc:
                 out += [(False, _failure(exc, "ingest failed"))] * (j - i)
