@@ -12,7 +12,6 @@ from fastapi import Request
 from usagekit.core.records import ApiKey, Role
 from usagekit.server.context import Context
 from usagekit.server.errors import ApiError
-from usagekit.services.admin import DEFAULT_TENANT
 from usagekit.services.caller import Caller
 
 
@@ -52,7 +51,7 @@ class Principal:
 
     @property
     def is_superadmin(self) -> bool:
-        return self.key.role is Role.ADMIN and self.key.tenant_name == DEFAULT_TENANT
+        return self.caller.superadmin
 
 
 def ctx(request: Request) -> Context:

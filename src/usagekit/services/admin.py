@@ -9,12 +9,11 @@ from enum import StrEnum
 
 from usagekit.core.records import ApiKey, Role, Tenant
 from usagekit.services.allowed_writes import write
-from usagekit.services.caller import Caller
+from usagekit.services.caller import DEFAULT_TENANT, Caller
 from usagekit.services.errors import Conflict, InvalidInput, NotFound
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
 
-DEFAULT_TENANT = "default"
 KEY_PREFIX = "uk_"
 
 
@@ -66,7 +65,7 @@ class Admin:
         if key is not None:
             known = accounts.key_by_hash(hash_key(key), live=False)
             if known is not None:
-                if _is_default_admin(known) and known.revoked_ms is None:
+                if Caller.of(known).superadmin and known.revoked_ms is None:
                     return None
                 return Bootstrapped(known, key, Outcome.TAKEN)
         tenant = accounts.tenant_by_name(DEFAULT_TENANT) or self.create_tenant(DEFAULT_TENANT)
@@ -119,9 +118,17 @@ class Admin:
         return key, secret
 
 
-def list_tenants(store: Store) -> list[Tenant]:
-    """Every tenant (the route lets only admins of tenant `default` ask)."""
+def list_tenants(store: Store, caller: Caller) -> list[Tenant]:
+    """Every tenant, for admin keys of tenant `default`."""
+    caller.every_tenant("list tenants")
     return store.accounts.list_tenants()
+
+
+def key_tenant(store: Store, caller: Caller, name: str | None) -> Tenant:
+    """The tenant a new key is for: the caller's own (None), or any for a superadmin."""
+    if name is not None and name != caller.tenant_name:
+        caller.every_tenant("create keys for other tenants", "tenant")
+    return Admin(store).tenant(name or caller.tenant_name)
 
 
 def list_keys(store: Store, caller: Caller) -> list[ApiKey]:
@@ -129,15 +136,12 @@ def list_keys(store: Store, caller: Caller) -> list[ApiKey]:
     return store.accounts.list_keys(caller.tenant_id)
 
 
-def _is_default_admin(key: ApiKey) -> bool:
-    return key.role is Role.ADMIN and key.tenant_name == DEFAULT_TENANT
-
-
 # -- writes: run in order by the writer (services.allowed_writes) --
 
 
 @write
-def create_tenant(store: Store, name: str) -> Tenant:
+def create_tenant(store: Store, caller: Caller, name: str) -> Tenant:
+    caller.every_tenant("create tenants")
     tenant = Admin(store).create_tenant(name)
     ensure_presets(store, [tenant.id])
     return tenant

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from usagekit.core.records import ApiKey, Role
 from usagekit.services.errors import Forbidden
 
+DEFAULT_TENANT = "default"  # its admin keys manage every tenant
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -42,6 +44,16 @@ class Caller:
     @property
     def admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def superadmin(self) -> bool:
+        """An admin key of tenant `default`: it may reach every tenant."""
+        return self.role is Role.ADMIN and self.tenant_name == DEFAULT_TENANT
+
+    def every_tenant(self, what: str, param: str | None = None) -> None:
+        """Forbidden unless a superadmin: `what` reaches beyond the caller's tenant."""
+        if not self.superadmin:
+            raise Forbidden(f"only admin keys of tenant {DEFAULT_TENANT!r} {what}", param)
 
     def narrow(self, asked: Iterable[str] | None, param: str = "subject") -> list[str] | None:
         """The subjects a read may cover: those asked (None: all), confined to the scope.
