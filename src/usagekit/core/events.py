@@ -31,15 +31,6 @@ class Event:
     data: dict[str, Any]
     data_json: str
 
-    def same_content(self, type_: str, subject: str, time_ms: int, data_json: str) -> bool:
-        """True when a stored record with this key carries the same content (a duplicate)."""
-        return (
-            self.type == type_
-            and self.subject == subject
-            and self.time_ms == time_ms
-            and self.data_json == data_json
-        )
-
     def as_record(self) -> dict[str, Any]:
         """The record as a client would send it."""
         return {

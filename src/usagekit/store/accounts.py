@@ -36,11 +36,6 @@ class Accounts:
             row = conn.execute(select(tenants).where(tenants.c.name == name)).first()
         return Tenant(row.id, row.name, row.created_ms) if row else None
 
-    def tenant_by_id(self, tenant_id: int) -> Tenant | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
-        return Tenant(row.id, row.name, row.created_ms) if row else None
-
     def list_tenants(self) -> list[Tenant]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
