@@ -25,6 +25,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    backend: Literal["sqlite", "postgresql"]
+
+
+class HealthDown(BaseModel):
+    status: Literal["unavailable"]
+    error: str = Field(description="the kind of failure of the database round trip")
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="invalid_request, unauthorized, forbidden, not_found, ...")
     message: str = Field(description="what went wrong, for a person")

@@ -30,10 +30,16 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 # The body is read by `prepare` (msgspec, then record by record), not by FastAPI: this
 # documents what it takes. The schemas are components (server.openapi.COMPONENTS).
+# NDJSON is told in words only: openapi-python-client cannot generate a body that is
+# either JSON (with an array form) or another media type.
 _EVENT = {"$ref": "#/components/schemas/EventIn"}
 _BODY_DOC = {
     "requestBody": {
         "required": True,
+        "description": (
+            'A JSON array of events, {"events": [...]}, or one event. NDJSON is taken too '
+            "(Content-Type: application/x-ndjson, one event per line)."
+        ),
         "content": {
             "application/json": {
                 "schema": {
@@ -43,9 +49,6 @@ _BODY_DOC = {
                         _EVENT,
                     ]
                 }
-            },
-            "application/x-ndjson": {
-                "schema": {"type": "string", "description": "one event object per line"}
             },
         },
     }
