@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from usagekit.server import swagger_ui
 from usagekit.server.models import Error, EventBatch, EventIn
 
 # Schemas no route names through FastAPI: the error shape, and the events body (read raw).
@@ -102,7 +103,9 @@ def operation_id(route: APIRoute) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Serve `document(app)` at /openapi.json (made once, on first request)."""
+    """Serve `document(app)` at /openapi.json (made once, on first request), and Swagger
+    UI at /docs (the app is made with docs_url=None, redoc_url=None)."""
+    app.include_router(swagger_ui.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
