@@ -291,7 +291,7 @@ READS: dict[tuple[str, str], list[Probe]] = {
 }
 
 # No key, no tenant data: liveness, the API description and the dashboard's files.
-PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/",
+PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/{name}", "/",
           "/ui/{name:path}"}  # fmt: skip
 LD_PREFIX = "/api/v2/usage/"
 LD_PATH = {"projectKey": "p", "environmentKey": "e", "featureFlagKey": "f", "type": "received",

@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version=__version__,
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # openapi.install serves /docs from the package (no CDN)
+        redoc_url=None,
     )
     for module in (health, events, ingest_health, meters, failures, admin):
         app.include_router(module.router)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from usagekit.core.records import ApiKey, Role
 from usagekit.server.context import Context
@@ -109,11 +111,22 @@ def admit(context: Context, key: ApiKey, need: Can) -> Principal:
     return principal
 
 
-def require(need: Can) -> Callable[[Request], Awaitable[Principal]]:
+# Declares the scheme in /openapi.json (each route that needs a key says so; /docs has
+# Authorize); it never answers itself: `authorize` gives usagekit's 401.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="API key",
+    description="an API key: `Authorization: Bearer <key>`",
+    auto_error=False,
+)
+Sent = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def require(need: Can) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits Bearer keys allowed to do `need`, else 401/403/429."""
 
-    async def dependency(request: Request) -> Principal:
-        token = bearer(request.headers.get("authorization"))
+    async def dependency(request: Request, sent: Sent) -> Principal:
+        token = sent.credentials.strip() if sent else None
         return await authorize(request, token, need, "send 'Authorization: Bearer <key>'")
 
     return dependency

@@ -155,7 +155,7 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
             message = "body: expected a JSON object; send it with Content-Type: application/json"
             return respond(request, ApiError(400, message, "body"))
         loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
-        param = ".".join(loc) or None
+        param = ".".join(loc) or ("body" if raw_loc == ("body",) else None)
         message = (
             f"{param}: {first.get('msg', 'invalid')}"
             if param

@@ -25,6 +25,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    backend: Literal["sqlite", "postgresql"]
+
+
+class HealthDown(BaseModel):
+    status: Literal["unavailable"]
+    error: str = Field(description="the kind of failure of the database round trip")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="invalid_request, unauthorized, forbidden, not_found, ...")
+    message: str = Field(description="what went wrong, for a person")
+    param: str | None = Field(description="the parameter (or body field) to blame, if one is")
+
+
+class Error(BaseModel):
+    """Every error reply of the native API (server.errors)."""
+
+    error: ErrorDetail
+
+
 class EventIn(BaseModel):
     """One usage event (CloudEvents field names); documented here, judged in core.events."""
 
@@ -34,6 +57,12 @@ class EventIn(BaseModel):
     subject: str = Field(min_length=1, max_length=256)
     time: str | int = Field(description="RFC 3339 with offset, or Unix milliseconds")
     data: dict[str, object] = Field(default_factory=dict)
+
+
+class EventBatch(BaseModel):
+    """Events wrapped in an object (the other body forms: an array of them, or one event)."""
+
+    events: list[EventIn]
 
 
 class TenantIn(Strict):

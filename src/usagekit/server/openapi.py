@@ -3,6 +3,8 @@
 FastAPI documents a 422 with its own body for every route with parameters;
 usagekit answers 400 with {"error": {...}} instead (server.errors). This
 replaces those entries, and documents the statuses each kind of route can give.
+Operation ids are the route functions' names, so generated clients get good method
+names (`create_meter`, `query_meter`).
 """
 
 from __future__ import annotations
@@ -11,22 +13,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "param"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "param": {"type": ["string", "null"]},
-            },
-        }
-    },
-}
+from usagekit.server import swagger_ui
+from usagekit.server.models import Error, EventBatch, EventIn
+
+# Schemas no route names through FastAPI: the error shape, and the events body (read raw).
+COMPONENTS: tuple[type[BaseModel], ...] = (Error, EventIn, EventBatch)
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}}
 _WHY = {
     "400": "a parameter or the body is invalid; `param` names it",
@@ -43,13 +38,12 @@ _WHY = {
 _CONFLICTS = {("post", "/v1/tenants"), ("post", "/v1/meters")}
 # Routes without a path parameter that name something that may not exist (a tenant).
 _MISSING = {("post", "/v1/keys")}
-_OPEN = {"/healthz"}  # answered without a key
 
 
 def statuses(method: str, path: str, op: dict[str, Any]) -> list[str]:
     """The error statuses an operation can answer, besides its successes."""
-    if path in _OPEN:
-        return ["503"]
+    if not op.get("security"):  # /healthz: its 503 is its own reply (HealthDown)
+        return []
     found = ["400", "401", "403", "429", "503"]
     if "{" in path or (method, path) in _MISSING:
         found.append("404")
@@ -83,7 +77,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    schemas["Error"] = ERROR_SCHEMA
+    schemas.update(component_schemas())
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
             responses = op.setdefault("responses", {})
@@ -93,8 +87,25 @@ def document(app: FastAPI) -> dict[str, Any]:
     return spec
 
 
+def component_schemas() -> dict[str, Any]:
+    """COMPONENTS as JSON Schema, each referring to the others as components."""
+    _, found = models_json_schema(
+        [(model, "validation") for model in COMPONENTS],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = found["$defs"]
+    return schemas
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id: its function's name (FastAPI warns of a duplicate)."""
+    return route.name
+
+
 def install(app: FastAPI) -> None:
-    """Serve `document(app)` at /openapi.json (made once, on first request)."""
+    """Serve `document(app)` at /openapi.json (made once, on first request), and Swagger
+    UI at /docs (the app is made with docs_url=None, redoc_url=None)."""
+    app.include_router(swagger_ui.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from usagekit.core import params
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number, approx
 from usagekit.core.presets import profile_of
@@ -152,6 +153,7 @@ def summarize(
 
     A meter is grouped by the asked dimensions it has; the others are None in its labels.
     """
+    group_by = [params.text(name, "group_by") for name in group_by]  # echoed in every row
     found = meters.listed(store, caller)
     narrowed = caller.narrow(subjects)
     lo, hi = resolve_range(start, end, clock=store.clock)

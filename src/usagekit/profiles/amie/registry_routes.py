@@ -45,7 +45,7 @@ class RemovedOut(BaseModel):
     removed: int
 
 
-class RetryOut(BaseModel):
+class RegistryRetryOut(BaseModel):
     retried: int
     loaded: int
     still_failed: int
@@ -59,27 +59,27 @@ def _kind(plural: str) -> str:
 
 
 @router.get("", response_model=RegistryOut)
-async def entries(request: Request, who: Admin) -> Response:
+async def list_registry(request: Request, who: Admin) -> Response:
     """Every registered name by kind (an empty list: that kind is not checked)."""
     found = await in_thread(amie.registry_entries, ctx(request).store, who.caller)
     return JSON({plural: found.get(kind, []) for plural, kind in KINDS.items()})
 
 
-@router.post("/retry", response_model=RetryOut)
-async def retry(request: Request, who: Admin) -> Response:
+@router.post("/retry", response_model=RegistryRetryOut)
+async def retry_registry(request: Request, who: Admin) -> Response:
     """Process every AMIE record that failed processing again, against today's registry."""
     return JSON(await ctx(request).writer.run(amie.retry, who.caller, None))
 
 
 @router.post("/{kind}", response_model=AddedOut)
-async def add(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
+async def register_names(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
     """Register names; returns those that were new."""
     added = await ctx(request).writer.run(amie.registry_add, who.tenant_id, _kind(kind), body.names)
     return JSON({"added": added})
 
 
 @router.post("/{kind}/remove", response_model=RemovedOut)
-async def remove(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
+async def unregister_names(request: Request, kind: str, body: NamesIn, who: Admin) -> Response:
     """Unregister names; records naming them fail processing from now on."""
     removed = await ctx(request).writer.run(
         amie.registry_remove, who.tenant_id, _kind(kind), body.names

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from usagekit.core.events import format_time
 from usagekit.core.records import StoredEvent
 from usagekit.server.auth import Can, Principal, ctx, require
-from usagekit.server.models import EventIn, EventPage, IngestOut, VoidIn, VoidOut
+from usagekit.server.models import EventPage, IngestOut, VoidIn, VoidOut
 from usagekit.server.responses import JSON, stream_csv
 from usagekit.server.routes.common import (
     decode_cursor,
@@ -28,24 +28,28 @@ from usagekit.services.queries.spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
-_EVENT = EventIn.model_json_schema()
+# The body is read by `prepare` (msgspec, then record by record), not by FastAPI: this
+# documents what it takes. The schemas are components (server.openapi.COMPONENTS).
+# NDJSON is told in words only: openapi-python-client cannot generate a body that is
+# either JSON (with an array form) or another media type.
+_EVENT = {"$ref": "#/components/schemas/EventIn"}
 _BODY_DOC = {
     "requestBody": {
         "required": True,
+        "description": (
+            'A JSON array of events, {"events": [...]}, or one event. NDJSON is taken too '
+            "(Content-Type: application/x-ndjson, one event per line)."
+        ),
         "content": {
             "application/json": {
                 "schema": {
                     "oneOf": [
                         {"type": "array", "items": _EVENT},
-                        {
-                            "type": "object",
-                            "required": ["events"],
-                            "properties": {"events": {"type": "array", "items": _EVENT}},
-                        },
+                        {"$ref": "#/components/schemas/EventBatch"},
+                        _EVENT,
                     ]
                 }
             },
-            "application/x-ndjson": {"schema": {"type": "string"}},
         },
     }
 }
@@ -56,12 +60,6 @@ _BODY_DOC = {
     status_code=202,
     response_model=IngestOut,
     openapi_extra=_BODY_DOC,
-    responses={
-        400: {"description": "body is not JSON"},
-        413: {"description": "body too large"},
-        503: {"description": "overloaded or a fault: retry after Retry-After seconds"},
-        507: {"description": "storage full: retry after Retry-After seconds"},
-    },
 )
 async def send_events(
     request: Request, who: Annotated[Principal, Depends(require(Can.SEND))]

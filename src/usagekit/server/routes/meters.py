@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +12,7 @@ from starlette.responses import Response
 from usagekit.core.events import format_time
 from usagekit.core.meters import Meter, validate_meter
 from usagekit.core.presets import profile_of
-from usagekit.core.windows import format_local
+from usagekit.core.windows import Granularity, format_local
 from usagekit.server.auth import Can, Principal, ctx, require
 from usagekit.server.models import MeterIn, MeterOut, QueryOut, SummaryOut
 from usagekit.server.responses import JSON, csv_lines, stream_csv, wants_csv
@@ -20,6 +20,14 @@ from usagekit.server.routes.common import in_thread
 from usagekit.services import meters, usage
 
 router = APIRouter(tags=["meters"])
+
+# JSON unless CSV is asked for (here, or by Accept: text/csv).
+Format = Annotated[Literal["json", "csv"] | None, Query()]
+# Checked by core.windows.parse_aggregation_type; documented here.
+AGGREGATION_TYPE = {
+    "pattern": "^(incremental|month_to_date|rolling_[0-9]{1,3}d)$",
+    "description": "incremental, month_to_date, or rolling_<N>d for N from 1 to 366",
+}
 
 
 def meter_json(meter: Meter) -> dict[str, Any]:
@@ -109,12 +117,12 @@ async def query_meter(
     who: Annotated[Principal, Depends(require(Can.READ))],
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: str | None = None,
-    granularity: str = "day",
+    granularity: Annotated[str, Query(json_schema_extra={"enum": list(Granularity)})] = "day",
     tz: str = "UTC",
-    aggregation_type: str = "incremental",
+    aggregation_type: Annotated[str, Query(json_schema_extra=AGGREGATION_TYPE)] = "incremental",
     group_by: Annotated[list[str] | None, Query()] = None,
     subject: Annotated[list[str] | None, Query()] = None,
-    format: str | None = None,
+    format: Format = None,
 ) -> Response:
     """A time series: one value per bucket (and group); JSON, or CSV on Accept: text/csv."""
     context = ctx(request)
@@ -168,7 +176,7 @@ async def usage_summary(
     to: str | None = None,
     group_by: Annotated[list[str] | None, Query()] = None,
     subject: Annotated[list[str] | None, Query()] = None,
-    format: str | None = None,
+    format: Format = None,
 ) -> Response:
     """One total per meter (and group) over [from, to); idle profile presets are left out."""
     context = ctx(request)
