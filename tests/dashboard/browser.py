@@ -33,7 +33,7 @@ def sign_in(page: Page, url: str, key: str) -> None:
     page.goto(url + "/")
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
+    page.get_by_role("button", name="Sign out").wait_for()  # the navigation may be folded
 
 
 def table_rows(page: Page, selector: str) -> list[list[str]]:
@@ -50,3 +50,20 @@ def shown_query(page: Page) -> str:
     page.wait_for_selector("#result[aria-busy=false]")
     query: str = page.get_attribute("#result", "data-query") or ""
     return query
+
+
+def visit(page: Page, name: str) -> None:
+    """Follow a main-navigation link, opening the menu first where it is folded (phones)."""
+    menu = page.locator("#menu")
+    if menu.count() and menu.is_visible() and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_selector("main h1")
+
+
+def collect_errors(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions of the page, as they come."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors

@@ -105,7 +105,7 @@ def test_keyboard_and_narrow_screen(browser: Browser, live: Live) -> None:
     page.get_by_label("API key").focus()
     page.keyboard.type(ADMIN_KEY)
     page.keyboard.press("Enter")
-    page.get_by_role("navigation").wait_for()
+    page.get_by_role("button", name="Sign out").wait_for()
     page.wait_for_selector("#meters[aria-busy=false] .card .spark canvas")
     for route in ("#/", "#/meter/cpu_time?group=project", "#/events", "#/failures", "#/admin/keys"):
         page.goto(f"{live.url}/{route}")

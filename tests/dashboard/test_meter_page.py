@@ -126,3 +126,31 @@ def test_csv_download_is_the_api_csv_of_what_is_shown(page: Page, api: httpx.Cli
     lines = got.decode().splitlines()
     assert lines[0] == "start,end,project,value"
     assert [line.split(",") for line in lines[1:]] == table_rows(page, "#series-table")
+
+
+def test_last_24_hours_from_the_menu_is_hourly_like_the_link(
+    page: Page, live: Live, api: httpx.Client
+) -> None:
+    page.goto(live.url + "/#/meter/cpu_time?range=30d")
+    assert parse_qs(shown_query(page))["granularity"] == ["day"]
+    page.get_by_label("Range").select_option("24h")
+    picked = shown_query(page)
+    params = parse_qs(picked)
+    assert params["granularity"] == ["hour"]
+    assert page.get_by_label("Granularity").input_value() == "hour"
+    start, end = (datetime.fromisoformat(params[k][0]) for k in ("from", "to"))
+    now = datetime.now(UTC)
+    assert end - start == timedelta(hours=24) and end - timedelta(hours=1) <= now < end
+    answer = api.get(f"/v1/meters/cpu_time/query?{picked}").json()
+    series = json.loads(page.get_attribute("#chart", "data-series") or "[]")
+    assert len(series[0]["values"]) in (24, 25)
+    assert series == expected_series(answer, None)
+    assert [r[0] for r in table_rows(page, "#series-table")] == [r["start"] for r in answer["data"]]
+
+    page.goto(live.url + "/#/meter/cpu_time?range=24h")
+    assert parse_qs(shown_query(page))["granularity"] == ["hour"]
+    page.get_by_label("Range").select_option("7d")
+    assert parse_qs(shown_query(page))["granularity"] == ["day"]
+    page.get_by_label("Granularity").select_option("week")
+    page.get_by_label("Range").select_option("30d")
+    assert parse_qs(shown_query(page))["granularity"] == ["week"]  # a chosen one stays

@@ -1,5 +1,6 @@
-// Every call goes to the native API (/v1/...) with the signed-in key.
+// Every call goes to the native API (/v1/...) with the signed-in key; numbers stay exact.
 
+import { parseJson } from "./exact.js";
 import { forget, getKey } from "./session.js";
 
 export class ApiError extends Error {
@@ -42,7 +43,8 @@ export async function api(path, { method = "GET", params, body, accept, key } = 
     }
     throw new ApiError(res.status, parsed);
   }
-  return accept === "text/csv" ? res.text() : res.json();
+  const text = await res.text();
+  return accept === "text/csv" ? text : parseJson(text);
 }
 
 // Fetch every page of a cursor-paged list (up to `max` items).

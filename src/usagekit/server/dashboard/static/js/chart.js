@@ -1,15 +1,40 @@
 // Charts with the vendored uPlot (a global from /ui/vendor/uplot/uPlot.iife.min.js).
 
-import { number, short } from "./format.js";
-
-// Okabe-Ito: tellable apart with common colour-vision deficiencies.
-export const PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
-  "#7a6a00", "#000000", "#6a3d9a", "#b15928"];
+import { PALETTE, seriesColours } from "./colours.js";
+import { axisLabels, quantity } from "./units.js";
 
 const uPlot = () => window.uPlot;
+const MIN_WIDTH = 200;
 
-function widthOf(el) {
-  return Math.max(260, el.clientWidth || el.parentElement.clientWidth || 600);
+function widthOf(el, fallback) {
+  return Math.max(MIN_WIDTH, el.clientWidth || fallback);
+}
+
+/**
+ * Keep a chart as wide as its element, following the element itself (not the window),
+ * and let the chart go once the element has left the page. Returns a destroy function.
+ */
+function fit(el, chart, height) {
+  let width = el.clientWidth;
+  let frame = 0;
+  const observer = new ResizeObserver(() => {
+    if (!el.isConnected) return destroy();
+    cancelAnimationFrame(frame);
+    // Resize on the next frame: resizing inside the callback would notify again at once.
+    frame = requestAnimationFrame(() => {
+      const now = el.clientWidth;
+      if (!el.isConnected || !now || now === width) return;
+      width = now;
+      chart.setSize({ width: Math.max(MIN_WIDTH, now), height });
+    });
+  });
+  function destroy() {
+    observer.disconnect();
+    cancelAnimationFrame(frame);
+    chart.destroy();
+  }
+  observer.observe(el);
+  return destroy;
 }
 
 // Stack series bottom-up: series k draws the sum of the first k (nulls count as 0).
@@ -18,49 +43,64 @@ function stack(series) {
   return series.map((values) => values.map((v, i) => (acc[i] += v === null ? 0 : Number(v))));
 }
 
+// Room for the longest tick label of the value axis (uPlot's default font is 12px).
+function axisWidth(u, labels) {
+  return labels ? Math.max(40, ...labels.map((l) => l.length * 7 + 18)) : 40;
+}
+
+function plotted(values) {
+  return values.map((v) => (v === null ? null : Number(v)));
+}
+
 /**
  * A time series chart. xs: bucket starts (s); end: last bucket end (s);
  * series: [{label, values}]; stacked: draw sums bottom-up (additive aggregations).
  */
-export function timeChart(el, { xs, end, series, stacked, tz, unit }) {
+export function timeChart(el, { xs, end, series, stacked, tz, unit, height = 320, legend = true }) {
   el.replaceChildren();
   const raw = series.map((s) => [...s.values, s.values.at(-1) ?? null]);
-  const x = [...xs, end];
-  const drawn = stacked ? stack(raw) : raw;
+  const drawn = stacked ? stack(raw) : raw.map(plotted);
   const stepped = uPlot().paths.stepped({ align: 1 });
+  const colours = seriesColours(series.length);
   const opts = {
-    width: widthOf(el),
-    height: 320,
+    width: widthOf(el, 600),
+    height,
     tzDate: (ts) => uPlot().tzDate(new Date(ts * 1e3), tz),
     scales: { x: { time: true } },
-    axes: [{}, { values: (u, ticks) => ticks.map((t) => short(t)), size: 60 }],
-    legend: { live: true },
+    axes: [{}, { values: (u, ticks) => axisLabels(unit)(ticks), size: axisWidth }],
+    legend: { show: legend, live: true },
     series: [
       { label: "bucket start" },
       ...series.map((s, i) => ({
         label: s.label,
-        stroke: PALETTE[i % PALETTE.length],
-        fill: stacked ? `${PALETTE[i % PALETTE.length]}99` : undefined,
+        stroke: colours[i].stroke,
+        fill: stacked ? colours[i].fill : undefined,
         width: 1.5,
         paths: stepped,
         points: { show: false },
-        value: (u, v, si, di) => (di === null ? "–" : `${number(raw[si - 1][di])}${unit ? ` ${unit}` : ""}`),
+        value: (u, v, si, di) => (di === null ? "–" : quantity(raw[si - 1][di], unit).text),
       })),
     ],
     bands: stacked ? series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [],
   };
-  const chart = new (uPlot())(opts, [x, ...drawn], el);
-  const resize = () => chart.setSize({ width: widthOf(el), height: 320 });
-  window.addEventListener("resize", resize);
-  return { chart, destroy: () => { window.removeEventListener("resize", resize); chart.destroy(); } };
+  const chart = new (uPlot())(opts, [[...xs, end], ...drawn], el);
+  return { chart, destroy: fit(el, chart, height) };
+}
+
+// Counts per hour with both axes; starts are the hours' RFC 3339 starts, as the API gives them.
+export function hourChart(el, { starts, values, tz }) {
+  const xs = starts.map((s) => Date.parse(s) / 1000);
+  return timeChart(el, { xs, end: (xs.at(-1) ?? 0) + 3600, series: [{ label: "accepted", values }],
+    stacked: false, tz, unit: null, height: 180, legend: false });
 }
 
 // A small line without axes or legend, for the overview's meter cards.
 export function sparkline(el, xs, values, color = PALETTE[0]) {
   el.replaceChildren();
+  const height = 40;
   const opts = {
-    width: Math.max(120, el.clientWidth || 200),
-    height: 40,
+    width: widthOf(el, 200),
+    height,
     cursor: { show: false },
     legend: { show: false },
     scales: { x: { time: false }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max : 1] } },
@@ -69,6 +109,7 @@ export function sparkline(el, xs, values, color = PALETTE[0]) {
       paths: uPlot().paths.stepped({ align: 1 }) }],
   };
   // One more x so the last bucket gets its width, as in timeChart.
-  const ys = values.map((v) => (v === null ? null : Number(v)));
-  return new (uPlot())(opts, [[...xs, xs.length], [...ys, ys.at(-1) ?? null]], el);
+  const ys = plotted(values);
+  const chart = new (uPlot())(opts, [[...xs, xs.length], [...ys, ys.at(-1) ?? null]], el);
+  return { chart, destroy: fit(el, chart, height) };
 }

@@ -21,16 +21,22 @@ function append(el, children) {
   }
 }
 
-export function table(caption, headers, rows, { id } = {}) {
+// Body cells, each labelled with its column: narrow screens show a row as label/value lines.
+export function cells(headers, values) {
+  return values.map((c, i) => h("td", { "data-label": headers[i] }, c));
+}
+
+// stack: on narrow screens each row becomes a block of label/value lines (rows with buttons).
+export function table(caption, headers, rows, { id, stack } = {}) {
   return h(
     "div",
-    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
+    { class: stack ? "table-wrap stack" : "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
     h(
       "table",
       { id },
       h("caption", { class: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col" }, name)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
+      h("tbody", {}, rows.map((values) => h("tr", {}, cells(headers, values)))),
     ),
   );
 }

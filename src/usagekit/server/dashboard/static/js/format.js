@@ -1,14 +1,16 @@
 // Numbers as people read them; exact values stay in titles, tables and CSV.
 
-const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 9 });
+import { h } from "./dom.js";
+import { exactNumber, quantity } from "./units.js";
 
 export function number(value) {
-  if (value === null || value === undefined) return "–";
-  return typeof value === "number" ? grouped.format(value) : String(value);
+  return exactNumber(value);
 }
 
-export function withUnit(value, unit) {
-  return unit ? `${number(value)} ${unit}` : number(value);
+// A value in human units, its exact value (every digit) in the title.
+export function amount(value, unit, attrs = {}) {
+  const { text, title } = quantity(value, unit);
+  return h("span", { ...attrs, title }, text);
 }
 
 export function raw(value) {
@@ -17,10 +19,4 @@ export function raw(value) {
 
 export function when(iso) {
   return iso ? iso.replace("T", " ").replace(/\.\d+/, "") : "";
-}
-
-const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 2 });
-
-export function short(value) {
-  return compact.format(value);
 }

@@ -7,12 +7,14 @@ import { eventsPage } from "./pages/events.js";
 import { failuresPage } from "./pages/failures.js";
 import { meterPage } from "./pages/meter.js";
 import { overview } from "./pages/overview.js";
+import { foldable } from "./menu.js";
 import { current, go } from "./router.js";
 import { forget, getKey, session, setKey } from "./session.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const signout = document.getElementById("signout");
+const menu = foldable(document.getElementById("menu"), nav);
 
 // What the key may do, from the API's own answers (401: unknown key; 403: not allowed).
 async function probe(key) {
@@ -36,6 +38,7 @@ async function probe(key) {
 function signInPage(message) {
   nav.hidden = true;
   signout.hidden = true;
+  menu.show(false);
   const input = h("input", { type: "password", name: "key", required: true, autocomplete: "off", spellcheck: "false" });
   const error = h("p", { class: "error", role: "alert" }, message || "");
   const form = h("form", { class: "signin", "aria-labelledby": "signin-title" },
@@ -68,6 +71,7 @@ function navigation() {
   nav.replaceChildren(h("ul", {}, links.map(([href, text]) => h("li", {}, h("a", { href }, text)))));
   nav.hidden = false;
   signout.hidden = false;
+  menu.show(true);
 }
 
 function markCurrent(path) {

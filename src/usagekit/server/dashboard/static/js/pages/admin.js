@@ -69,7 +69,7 @@ export async function metersAdmin(main) {
         } }, "Delete…"),
     ]);
     list.replaceChildren(list.firstChild,
-      table("Meters", ["slug", "event type", "aggregation", "value", "dimensions", "unit", ""], rows, { id: "meters-table" }),
+      table("Meters", ["slug", "event type", "aggregation", "value", "dimensions", "unit", ""], rows, { id: "meters-table", stack: true }),
       h("p", { class: "muted" }, `${meters.length - own.length} profile preset meters are not listed; they cannot be deleted.`));
   };
   onSubmit(form, async (v) => {
@@ -112,7 +112,7 @@ export async function keysAdmin(main) {
             }
           } }, "Revoke…")]);
     list.replaceChildren(list.firstChild,
-      table("Keys", ["id", "name", "role", "subject", "prefix", "created", ""], rows, { id: "keys-table" }));
+      table("Keys", ["id", "name", "role", "subject", "prefix", "created", ""], rows, { id: "keys-table", stack: true }));
   };
   onSubmit(form, async (v) => {
     const body = { role: v.role };

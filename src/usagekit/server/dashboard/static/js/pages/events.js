@@ -1,12 +1,13 @@
 // Events: newest first, searchable by subject and type; voided ones marked; void (admins).
 
 import { api } from "../api.js";
-import { confirmAction, errorText, field, h, json, say } from "../dom.js";
+import { cells, confirmAction, errorText, field, h, json, say } from "../dom.js";
 import { when } from "../format.js";
 import { replaceParams } from "../router.js";
 import { session } from "../session.js";
 
 const PAGE = 50;
+const HEADERS = ["time", "id", "source", "type", "subject", "data", "status", ""];
 
 export async function eventsPage(main, params) {
   const subject = h("input", { name: "subject", value: params.get("subject") || "", autocomplete: "off" });
@@ -15,11 +16,10 @@ export async function eventsPage(main, params) {
     field("Subject", subject), field("Type", type), h("button", { type: "submit" }, "Search"));
   const body = h("tbody");
   const more = h("button", { type: "button", class: "quiet", hidden: true }, "Load more");
-  const list = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Events" },
+  const list = h("div", { class: "table-wrap stack", tabindex: "0", role: "region", "aria-label": "Events" },
     h("table", { id: "events-table" },
       h("caption", { class: "visually-hidden" }, "Stored events, newest first"),
-      h("thead", {}, h("tr", {}, ["time", "id", "source", "type", "subject", "data", "status", ""]
-        .map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, HEADERS.map((c) => h("th", { scope: "col" }, c)))),
       body));
   main.replaceChildren(h("h1", {}, "Events"), form, list, more);
   let cursor = null;
@@ -67,6 +67,5 @@ function row(e, reload) {
       } }, "Void…")
     : null;
   return h("tr", { class: e.voided ? "is-voided" : null, dataset: { id: e.id } },
-    h("td", {}, when(e.time)), h("td", {}, e.id), h("td", {}, e.source), h("td", {}, e.type),
-    h("td", {}, e.subject), h("td", {}, h("code", {}, json(e.data))), h("td", {}, status), h("td", {}, action));
+    cells(HEADERS, [when(e.time), e.id, e.source, e.type, e.subject, h("code", {}, json(e.data)), status, action]));
 }

@@ -1,20 +1,21 @@
 // Failures: rejected and unprocessable records with their errors; retry and clear.
 
 import { api } from "../api.js";
-import { confirmAction, errorText, h, say } from "../dom.js";
+import { cells, confirmAction, errorText, h, say } from "../dom.js";
 import { when } from "../format.js";
 import { session } from "../session.js";
+
+const HEADERS = ["received", "channel", "error", "record", ""];
 
 export async function failuresPage(main) {
   const body = h("tbody");
   const more = h("button", { type: "button", class: "quiet", hidden: true }, "Load more");
   main.replaceChildren(h("h1", {}, "Failures"),
     h("p", { class: "muted" }, "Records that were rejected or could not be processed, kept verbatim. Retry submits a record again (after fixing its cause); clear drops it."),
-    h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Failures" },
+    h("div", { class: "table-wrap stack", tabindex: "0", role: "region", "aria-label": "Failures" },
       h("table", { id: "failures-table" },
         h("caption", { class: "visually-hidden" }, "Failures, newest first"),
-        h("thead", {}, h("tr", {}, ["received", "channel", "error", "record", ""]
-          .map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, HEADERS.map((c) => h("th", { scope: "col" }, c)))),
         body)),
     more);
   let cursor = null;
@@ -59,7 +60,7 @@ function row(f, reload) {
       }
     } }, "Clear…");
   return h("tr", { dataset: { id: String(f.id) } },
-    h("td", {}, when(f.received)), h("td", {}, f.channel), h("td", { class: "error-text" }, f.error),
-    h("td", {}, h("details", {}, h("summary", {}, "record"), h("pre", {}, JSON.stringify(f.record, null, 2)))),
-    h("td", { class: "actions" }, session.isAdmin ? [retry, " ", clear] : null));
+    cells(HEADERS, [when(f.received), f.channel, h("span", { class: "error-text" }, f.error),
+      h("details", {}, h("summary", {}, "record"), h("pre", {}, JSON.stringify(f.record, null, 2))),
+      session.isAdmin ? h("span", { class: "actions" }, retry, " ", clear) : null]));
 }

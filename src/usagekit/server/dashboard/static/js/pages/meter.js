@@ -3,7 +3,8 @@
 import { api, queryString } from "../api.js";
 import { timeChart } from "../chart.js";
 import { errorText, field, h, say, select, table } from "../dom.js";
-import { raw, withUnit } from "../format.js";
+import { sumExact } from "../exact.js";
+import { amount, raw } from "../format.js";
 import { rangeControls, rangeFromForm, readRange, resolve, validZone } from "../range.js";
 import { replaceParams } from "../router.js";
 import { defaultGranularity } from "../time.js";
@@ -78,7 +79,11 @@ export async function meterPage(main, slug, params) {
     show(result, meter, next);
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); apply(); });
-  form.addEventListener("change", (e) => { if (e.target.tagName === "SELECT") apply(); });
+  let range = state.range;
+  form.addEventListener("change", (e) => {
+    if (e.target.name === "range") range = followRange(form, range, e.target.value);
+    if (e.target.tagName === "SELECT") apply();
+  });
   await show(result, meter, state);
 }
 
@@ -94,6 +99,13 @@ function controls(meter, dims, s) {
     field("Group by", group),
     filters,
     h("button", { type: "submit" }, "Show"));
+}
+
+// A new range brings its own granularity (hours for the last 24 hours), unless one was chosen.
+function followRange(form, previous, next) {
+  const granularity = form.elements.granularity;
+  if (granularity.value === defaultGranularity(previous)) granularity.value = defaultGranularity(next);
+  return next;
 }
 
 function formState(form, dims) {
@@ -147,12 +159,9 @@ async function show(section, meter, s) {
     [r.start, r.end, ...names.map((n) => raw(r.group[n])), raw(r.value)]);
   const download = h("button", { type: "button", id: "download" }, "Download CSV");
   download.addEventListener("click", () => downloadCsv(path, params, meter.slug));
-  const totals = series.map((x) => [x.label, x.values.reduce((a, v) => a + (v === null ? 0 : Number(v)), 0)]);
   section.replaceChildren(
     h("p", { class: "muted" }, `${answer.from} to ${answer.to} · ${answer.data.length} rows`,
-      ADDITIVE.has(meter.aggregation) && s.agg === "incremental"
-        ? ` · sum of buckets: ${totals.map(([l, v]) => `${s.group ? `${l} ` : ""}${withUnit(v, meter.unit)}`).join(", ")}`
-        : ""),
+      ADDITIVE.has(meter.aggregation) && s.agg === "incremental" ? bucketSums(series, s.group, meter.unit) : null),
     chartBox,
     h("div", { class: "row" }, download,
       answer.data.length > MAX_ROWS ? h("span", { class: "muted" }, `table shows the first ${MAX_ROWS} rows; the CSV has all`) : null),
@@ -161,6 +170,12 @@ async function show(section, meter, s) {
   if (xs.length) timeChart(chartBox, { xs, end, series, stacked: ADDITIVE.has(meter.aggregation), tz: s.tz, unit: meter.unit });
   else chartBox.append(h("p", {}, "No buckets in this range."));
   section.setAttribute("aria-busy", "false");
+}
+
+// " · sum of buckets: alice 1.2 h, bob 3 s", each sum exact in its title.
+function bucketSums(series, group, unit) {
+  const parts = series.map((x) => [group ? `${x.label} ` : "", amount(sumExact(x.values), unit, { class: "sum" })]);
+  return [" · sum of buckets: ", parts.map((part, i) => (i ? [", ", ...part] : part))];
 }
 
 async function downloadCsv(path, params, slug) {

@@ -1,12 +1,13 @@
 // Overview: every meter's total over the range with a sparkline; ingestion health (24 h).
 
 import { api } from "../api.js";
-import { sparkline } from "../chart.js";
+import { hourChart, sparkline } from "../chart.js";
 import { errorText, h, say } from "../dom.js";
-import { number, withUnit } from "../format.js";
+import { number } from "../format.js";
 import { rangeControls, rangeFromForm, readRange, resolve, validZone } from "../range.js";
 import { replaceParams } from "../router.js";
 import { defaultGranularity } from "../time.js";
+import { quantity } from "../units.js";
 
 const PARALLEL = 4;
 
@@ -28,27 +29,29 @@ export async function overview(main, params) {
     replaceParams(next);
     showMeters(cards, next);
   });
-  showHealth(health);
+  showHealth(health, state.tz);
   await showMeters(cards, state);
 }
 
-async function showHealth(section) {
+async function showHealth(section, tz) {
   try {
     const stats = await api("/v1/ingestion");
     const tile = (name, label, hint) =>
       h("div", { class: `tile ${name}` }, h("span", { class: "tile-label" }, label),
-        h("span", { class: "tile-value", dataset: { stat: name } }, number(stats[name])),
+        h("span", { class: "tile-value", dataset: { stat: name }, title: `${number(stats[name])} records` },
+          number(stats[name])),
         hint ? h("small", {}, hint) : null);
-    const spark = h("div", { class: "spark", "aria-hidden": "true" });
+    const chart = h("div", { class: "chart hourly", role: "img",
+      "aria-label": `accepted records per hour from ${stats.from} to ${stats.to}` });
     section.replaceChildren(section.firstChild,
       h("div", { class: "tiles" },
         tile("accepted", "Accepted"),
         tile("duplicates", "Duplicates", "sent again, ignored"),
         tile("conflicts", "Conflicts", "same id, other content"),
         tile("rejected", "Rejected", "invalid records")),
-      h("p", { class: "muted" }, "Accepted per hour, oldest first:"), spark,
+      h("p", { class: "muted" }, "Accepted per hour:"), chart,
       h("p", {}, h("a", { href: "#/failures" }, "See failures")));
-    sparkline(spark, stats.hours.map((_, i) => i), stats.hours.map((x) => x.accepted));
+    hourChart(chart, { starts: stats.hours.map((x) => x.start), values: stats.hours.map((x) => x.accepted), tz });
   } catch (err) {
     const text = err.status === 403
       ? "Ingestion counts are tenant-wide; this key is bound to one subject."
@@ -92,7 +95,9 @@ async function showMeters(section, state) {
     for (const [slug, { meter, total }] of cards) {
       const value = totals.get(slug) ?? 0;
       total.dataset.total = String(value);
-      total.textContent = withUnit(value, meter.unit);
+      const { text, title } = quantity(value, meter.unit);
+      total.textContent = text;
+      total.title = title;
       total.classList.remove("pending");
     }
     const idle = meters.length - cards.size;
