@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,11 +41,14 @@ KeyOption = Annotated[
         "--api-key", envvar="USAGEKIT_API_KEY", help="API key (Bearer).", show_default=False
     ),
 ]
+_NO_OFFSET = "a date or a date-time without offset is in --tz (else UTC)"
 FromOption = Annotated[
-    str | None, typer.Option("--from", help="Start: RFC 3339, a date, or Unix ms (inclusive).")
+    str | None,
+    typer.Option("--from", help=f"Start (inclusive): RFC 3339, a date, or Unix ms; {_NO_OFFSET}."),
 ]
 ToOption = Annotated[
-    str | None, typer.Option("--to", help="End: RFC 3339, a date, or Unix ms (exclusive).")
+    str | None,
+    typer.Option("--to", help=f"End (exclusive): RFC 3339, a date, or Unix ms; {_NO_OFFSET}."),
 ]
 
 
@@ -62,16 +65,6 @@ def connect(url: str | None, api_key: str | None) -> Client:
     from usagekit.client import Client
 
     return Client(url, api_key)
-
-
-def when(value: str | None) -> date | str | None:
-    """A date (YYYY-MM-DD: midnight in the query's zone) or anything the server reads."""
-    if value and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return value  # the server names the problem
-    return value
 
 
 def pairs(values: Sequence[str] | None, option: str) -> dict[str, list[str]]:

@@ -32,7 +32,6 @@ from usagekit.cli.common import (
     console,
     pairs,
     render,
-    when,
 )
 from usagekit.cli.readers import FORMATS, EventReader, guess_format, open_input
 
@@ -146,8 +145,8 @@ def query(
     with connect(url, api_key) as client:
         result = client.query(
             meter,
-            when(start),
-            when(end),
+            start,
+            end,
             granularity=granularity,
             tz=tz,
             aggregation_type=aggregation_type,
@@ -173,7 +172,7 @@ def summary(
 ) -> None:
     """One total per meter (and group) over the range."""
     with connect(url, api_key) as client:
-        result = client.summary(when(start), when(end), group_by=group_by)
+        result = client.summary(start, end, group_by=group_by)
     columns = ["meter", *(group_by or []), "value", "unit"]
     render(
         result.rows(),
@@ -196,7 +195,7 @@ def events(
 ) -> None:
     """Recent events, newest first (voided ones marked)."""
     with connect(url, api_key) as client:
-        found = client.events(when(start), when(end), type, subject, page_size=min(limit, 1000))
+        found = client.events(start, end, type, subject, page_size=min(limit, 1000))
         rows = [
             {
                 "time": event.time,
@@ -234,7 +233,7 @@ def export(
         task = progress.add_task("export", total=None)
         dest = sys.stdout.buffer if file == "-" else Path(file)
         rows = client.export(
-            dest, when(start), when(end), type, on_progress=lambda n: progress.advance(task, n)
+            dest, start, end, type, on_progress=lambda n: progress.advance(task, n)
         )
     elapsed = time.perf_counter() - started
     console.print(
