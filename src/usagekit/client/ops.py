@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -211,6 +212,7 @@ def void(client: BaseClient, ids: Sequence[str], source: str = "default") -> Op[
     """Void events by id: they leave every aggregate and stay listed as voided."""
     voided: list[str] = []
     missing: list[str] = []
+    already: dict[str, datetime] = {}
     ids = list(ids)
     for k in range(0, len(ids), VOID_CHUNK):
         body = _json({"ids": ids[k : k + VOID_CHUNK], "source": source})
@@ -218,7 +220,9 @@ def void(client: BaseClient, ids: Sequence[str], source: str = "default") -> Op[
         got = _load(reply)
         voided += got["voided"]
         missing += got["not_found"]
-    return VoidResult(voided, missing)
+        for item in got.get("already_voided", ()):
+            already[item["id"]] = datetime.fromisoformat(item["voided_at"])
+    return VoidResult(voided, missing, already)
 
 
 def clear_failure(client: BaseClient, failure_id: int) -> Op[None]:
