@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -61,10 +61,41 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
+def fail(message: str) -> NoReturn:
+    """One red line and exit status 2: nothing was done."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
 def connect(url: str | None, api_key: str | None) -> Client:
+    """The SDK client; missing settings are named as the CLI spells them."""
     from usagekit.client import Client
 
+    if not url:
+        fail("no server URL: use --url or set USAGEKIT_URL (e.g. http://127.0.0.1:8200)")
+    if not api_key:
+        fail("no API key: use --api-key or set USAGEKIT_API_KEY")
     return Client(url, api_key)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from usagekit import __version__
+
+        print(f"usagekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Self-hosted usage metering: ingest events exactly once, query totals and time series."""
 
 
 def pairs(values: Sequence[str] | None, option: str) -> dict[str, list[str]]:
