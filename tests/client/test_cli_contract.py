@@ -163,3 +163,27 @@ def test_query_bounds_in_every_form_match_rfc3339(live: Live) -> None:
     assert rows("--from", "2026-11-01", "--to", "2026-11-02T08:00") == expected
     ms = int(datetime(2026, 10, 31, 18, 30, tzinfo=UTC).timestamp() * 1000)
     assert rows("--from", str(ms), "--to", "2026-11-02T02:30:00Z") == expected
+
+
+def _demo_keys(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    lines = [line.split() for line in done.stdout.splitlines() if line.startswith("  ")]
+    return {words[0]: words[-1] for words in lines}
+
+
+def test_demo_reuses_its_keys(live: Live, tmp_path: Path) -> None:
+    kept = tmp_path / "state" / "demo-keys.json"
+    args = ("demo", "--days", "1", "--scale", "0.02", "--keys-file", str(kept))
+    first = _demo_keys(run(live, *args))
+    assert first["acme-hpc"].startswith("uk_") and kept.exists()
+    assert kept.stat().st_mode & 0o077 == 0  # secrets: the owner's only
+    second = _demo_keys(run(live, *args))
+    assert second == first
+    for tenant in ("acme-hpc", "globex-maps", "initech-ai"):
+        keys = orjson.loads(run(live, "keys", "list", "-f", "json", key=first[tenant]).stdout)
+        assert len(keys) == 1, (tenant, keys)  # no new admin key on the second run
+    # A keys file from another database (keys unknown here): new keys, and the file is updated.
+    kept.write_text(kept.read_text().replace(first["acme-hpc"], "uk_gone_0123456789abcdef"))
+    third = _demo_keys(run(live, *args))
+    assert third["acme-hpc"] not in (first["acme-hpc"], "uk_gone_0123456789abcdef")
+    assert third["acme-hpc"] in kept.read_text()
+    assert third["globex-maps"] == first["globex-maps"]
