@@ -187,3 +187,21 @@ def test_demo_reuses_its_keys(live: Live, tmp_path: Path) -> None:
     assert third["acme-hpc"] not in (first["acme-hpc"], "uk_gone_0123456789abcdef")
     assert third["acme-hpc"] in kept.read_text()
     assert third["globex-maps"] == first["globex-maps"]
+
+
+def test_meters_list_shows_ones_own_and_all_shows_the_presets(live: Live) -> None:
+    from usagekit.core.presets import PRESETS
+
+    run(live, "tenants", "create", "one-meter")
+    key = run(live, "keys", "create", "--role", "admin", "--tenant", "one-meter").stdout.strip()
+    run(live, "meters", "create", "cpu_time", "--event-type", "job", "--aggregation", "sum",
+        "--value-property", "cpu_time_ms", key=key)  # fmt: skip
+    run(live, "send", "-", stdin=ndjson(jobs(3, prefix="om")), key=key)
+    own = orjson.loads(run(live, "meters", "list", "-f", "json", key=key).stdout)
+    assert [m["slug"] for m in own] == ["cpu_time"]
+    every = orjson.loads(run(live, "meters", "list", "--all", "-f", "json", key=key).stdout)
+    assert len(every) == 1 + len(PRESETS)
+    table = run(live, "meters", "list", key=key).stdout
+    assert "cpu_time" in table and "elevate" not in table
+    totals = orjson.loads(run(live, "summary", "-f", "json", key=key).stdout)
+    assert [t["meter"] for t in totals] == ["cpu_time"]

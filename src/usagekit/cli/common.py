@@ -52,6 +52,15 @@ ToOption = Annotated[
 ]
 
 
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Also the profile presets the tenant does not use (idle, or repeating an own meter).",
+    ),
+]
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"

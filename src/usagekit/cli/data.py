@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from usagekit.cli.common import (
+    AllOption,
     Format,
     FormatOption,
     FromOption,
@@ -172,13 +173,14 @@ def summary(
     group_by: Annotated[
         list[str] | None, typer.Option("--group-by", "-g", help="Dimension (repeatable).")
     ] = None,
+    everything: AllOption = False,
     fmt: FormatOption = Format.table,
     url: UrlOption = None,
     api_key: KeyOption = None,
 ) -> None:
-    """One total per meter (and group) over the range."""
+    """One total per meter (and group) over the range, for the meters `meters list` shows."""
     with connect(url, api_key) as client:
-        result = client.summary(start, end, group_by=group_by)
+        result = client.summary(start, end, group_by=group_by, include_presets=everything)
     columns = ["meter", *(group_by or []), "value", "unit"]
     render(
         result.rows(),

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from usagekit.cli.common import (
+    AllOption,
     Format,
     FormatOption,
     KeyOption,
@@ -49,11 +50,14 @@ def _rows(items: list[Any]) -> list[dict[str, Any]]:
 
 @meters.command("list")
 def meters_list(
-    fmt: FormatOption = Format.table, url: UrlOption = None, api_key: KeyOption = None
+    everything: AllOption = False,
+    fmt: FormatOption = Format.table,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
 ) -> None:
-    """Every meter of the key's tenant."""
+    """The tenant's own meters, and the profile presets it uses (--all: every preset)."""
     with connect(url, api_key) as client:
-        render(_rows(client.meters()), METER_COLUMNS, fmt, "meters")
+        render(_rows(client.meters(include_presets=everything)), METER_COLUMNS, fmt, "meters")
 
 
 @meters.command("show")

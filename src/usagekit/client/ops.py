@@ -124,9 +124,10 @@ def create_meter(
     return Meter.from_json(_load(reply))
 
 
-def meters(client: BaseClient) -> Op[list[Meter]]:
-    """Every meter of the key's tenant."""
-    reply = yield Call("GET", "/v1/meters")
+def meters(client: BaseClient, include_presets: bool = False) -> Op[list[Meter]]:
+    """The tenant's own meters and the profile presets it uses (all of them: include_presets)."""
+    params = [("include_presets", "true")] if include_presets else None
+    reply = yield Call("GET", "/v1/meters", params=params)
     return [Meter.from_json(m) for m in _load(reply)]
 
 
@@ -199,11 +200,13 @@ def summary(
     end: Instant | None = None,
     group_by: Sequence[str] | None = None,
     subjects: Sequence[str] | None = None,
+    include_presets: bool = False,
 ) -> Op[Summary]:
-    """One total per meter (and group) over [start, end)."""
+    """One total per meter (and group) over [start, end), of the meters `meters` lists."""
     params = _range(start, end)
     params += [("group_by", g) for g in group_by or ()]
     params += [("subject", s) for s in subjects or ()]
+    params += [("include_presets", "true")] if include_presets else []
     reply = yield Call("GET", "/v1/usage/summary", params=params)
     return Summary.from_json(_load(reply))
 
