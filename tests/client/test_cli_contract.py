@@ -173,7 +173,13 @@ def _demo_keys(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
 def test_demo_reuses_its_keys(live: Live, tmp_path: Path) -> None:
     kept = tmp_path / "state" / "demo-keys.json"
     args = ("demo", "--days", "1", "--scale", "0.02", "--keys-file", str(kept))
-    first = _demo_keys(run(live, *args))
+    # a meter of the user's own under a demo slug: kept, and the demo says how it differs
+    run(live, "meters", "create", "cpu_time", "--event-type", "job", "--aggregation", "sum",
+        "--value-property", "cpu_time_ms", "--dimension", "project=project")  # fmt: skip
+    done = run(live, *args)
+    assert "meter cpu_time exists with another definition" in done.stderr
+    assert "partition" in done.stderr
+    first = _demo_keys(done)
     assert first["acme-hpc"].startswith("uk_") and kept.exists()
     assert kept.stat().st_mode & 0o077 == 0  # secrets: the owner's only
     second = _demo_keys(run(live, *args))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -93,6 +94,19 @@ def tenant_key(admin: Client, tenant: str, known: str | None) -> tuple[str, bool
     return made.key, True
 
 
+def differs_from(client: Client, wanted: Mapping[str, Any]) -> str | None:
+    """How an existing meter differs from the demo's definition of it, if it does."""
+    have = asdict(client.get_meter(str(wanted["slug"])))
+    diff = [
+        f"{name} {have.get(name)!r} (the demo's: {value!r})"
+        for name, value in wanted.items()
+        if (value or None) != (have.get(name) or None)
+    ]
+    if not diff:
+        return None
+    return f"meter {wanted['slug']} exists with another definition, kept: " + "; ".join(diff)
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(help="Days of history, ending now.", min=1, max=730)] = 90,
@@ -125,6 +139,7 @@ def demo(
         for t, profile in plan
     )
     kept = KeysFile(keys_file or default_keys_file())
+    warnings: list[str] = []
     keys: dict[str, str] = {}
     new: set[str] = set()
     sent = 0
@@ -151,8 +166,12 @@ def demo(
                 for name in tenant.profiles:
                     profile = samples.PROFILES[name]
                     for meter in profile.meters:
-                        with suppress(ConflictError):  # there from an earlier run
+                        try:
                             client.create_meter(**meter)
+                        except ConflictError:  # from an earlier run, or the user's own
+                            differs = differs_from(client, meter)
+                            if differs:
+                                warnings.append(f"{tenant.name}: {differs}")
                     progress.update(task, description=f"{tenant.name}: {name}")
                     stream = samples.events(
                         profile, tenant.name, first_day, now_ms, tenant.scale * scale
@@ -162,6 +181,8 @@ def demo(
         progress.update(task, total=sent, completed=sent)  # today ends now, not at midnight
     elapsed = time.perf_counter() - started
     console.print(f"loaded {sent:,} events in {elapsed:.0f} s ({sent / max(elapsed, 1e-9):,.0f}/s)")
+    for warning in warnings:
+        console.print(f"[yellow]note:[/yellow] {warning}", highlight=False)
     console.print(f"tenants and their admin keys (kept in {kept.path} for the next run):")
     for tenant in TENANTS:
         key = keys.get(tenant.name, "(your key)")
