@@ -184,8 +184,8 @@ def query(
 ) -> Op[QueryResult]:
     """A meter's time series over [start, end): one point per bucket (and group).
 
-    `filters` maps a dimension to one value or several (OR-ed); a date as start or
-    end means its midnight in `tz`.
+    `filters` maps a dimension to one value or several (OR-ed); a start or end
+    without an offset (a date, a naive datetime) is wall-clock time in `tz`.
     """
     params = query_params(
         start, end, granularity, tz, aggregation_type, group_by, filters, subjects
