@@ -107,7 +107,7 @@ def test_serve_with_workers(pg_db: str, tmp_path: Path) -> None:
             assert reply.status_code == 202, reply.text
             accepted += reply.json()["accepted"]
         assert accepted == 600
-        listed = c.get("/v1/meters").json()
+        listed = c.get("/v1/meters", params={"include_presets": "true"}).json()
         assert len([m for m in listed if m["profile"]]) == len({m["slug"] for m in listed})
         assert len(c.get("/v1/keys").json()) == 1  # one bootstrap key, not one per worker
         window = {"from": "2026-11-01T00:00:00Z", "to": "2026-11-10T00:00:00Z"}

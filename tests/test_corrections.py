@@ -45,18 +45,23 @@ def test_void_removes_from_every_aggregate_and_stays_listed(client: TestClient) 
     client.post("/v1/events", json=[job(1, 1.5), job(2, 2.25, day=3), job(3, 100)])
     assert totals(client) == [0, 1.5 + 100, 2.25, 0]
     reply = client.post("/v1/events/void", json={"ids": ["j3", "nope"], "source": "slurm"})
-    assert reply.json() == {"voided": ["j3"], "not_found": ["nope"]}
+    assert reply.json() == {"voided": ["j3"], "already_voided": [], "not_found": ["nope"]}
     assert totals(client) == [0, 1.5, 2.25, 0]
     peak = client.get("/v1/meters/peak/query", params=RANGE).json()["data"]
     assert [r["value"] for r in peak] == [None, 1.5, 2.25, None]
     listed = {e["id"]: e for e in client.get("/v1/events").json()["data"]}
     assert listed["j3"]["voided"] is True
     assert listed["j1"]["voided"] is False
-    # Voiding twice changes nothing; re-sending a voided event does not revive it.
-    assert (
-        client.post("/v1/events/void", json={"ids": ["j3"], "source": "slurm"}).json()["voided"]
-        == []
-    )
+    # Voiding twice changes nothing and says when it was voided (200: idempotent);
+    # re-sending a voided event does not revive it.
+    again = client.post("/v1/events/void", json={"ids": ["nope", "j3"], "source": "slurm"})
+    assert again.status_code == 200
+    assert again.json() == {
+        "voided": [],
+        "already_voided": [{"id": "j3", "voided_at": listed["j3"]["voided_at"]}],
+        "not_found": ["nope"],
+    }
+    assert totals(client) == [0, 1.5, 2.25, 0]
     assert client.post("/v1/events", json=[job(3, 100)]).json()["duplicates"] == 1
     assert totals(client) == [0, 1.5, 2.25, 0]
 

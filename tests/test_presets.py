@@ -36,10 +36,16 @@ def jobs(n: int) -> list[dict[str, Any]]:
 
 def test_every_tenant_has_the_presets(client: TestClient) -> None:
     expected = {m.slug: profile_of(m.slug) for m in PRESETS}
-    listed = {m["slug"]: m["profile"] for m in client.get("/v1/meters").json() if m["profile"]}
+    listed = {
+        m["slug"]: m["profile"]
+        for m in client.get("/v1/meters?include_presets=true").json()
+        if m["profile"]
+    }
     assert listed == expected and all(expected.values())
     other = new_tenant_key(client, "acme")
-    theirs = client.get("/v1/meters", headers={"Authorization": f"Bearer {other}"}).json()
+    theirs = client.get(
+        "/v1/meters?include_presets=true", headers={"Authorization": f"Bearer {other}"}
+    ).json()
     assert {m["slug"] for m in theirs if m["profile"]} == set(expected)
 
 

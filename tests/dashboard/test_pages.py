@@ -55,7 +55,8 @@ def test_overview_totals_and_ingestion_equal_the_api(page: Page, api: httpx.Clie
     page.get_by_label("Show idle profile presets").check()
     page.get_by_role("button", name="Show").click()
     page.wait_for_selector("#meters[aria-busy=false]")
-    every = [m["slug"] for m in api.get("/v1/meters").json()]
+    listed = api.get("/v1/meters", params={"include_presets": "true"}).json()
+    every = [m["slug"] for m in listed]
     expect(page.locator(".card")).to_have_count(len(every))
     shown = page.eval_on_selector_all(".card", "cs => cs.map(c => c.dataset.meter)")
     assert sorted(shown) == sorted(every)

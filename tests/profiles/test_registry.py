@@ -149,7 +149,7 @@ settings = Settings(db=sys.argv[2], bootstrap_key=sys.argv[3], writer="thread",
                     key_cache_seconds=0, auth_failure_limit=0.0, secret="s" * 32)
 with TestClient(create_app(settings)) as c:
     auth = {"Authorization": "Bearer " + sys.argv[3]}
-    meters = c.get("/v1/meters", headers=auth).json()
+    meters = c.get("/v1/meters?include_presets=true", headers=auth).json()
     pinged = c.get("/toy/ping", params={"note": "yo"}, headers=auth)
     anonymous = c.get("/toy/ping")
     missing = c.get("/toy/nowhere", headers=auth)

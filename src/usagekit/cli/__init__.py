@@ -9,13 +9,17 @@ from usagekit.cli.common import app, console
 
 
 def main() -> None:
-    """Entry point: SDK errors become one red line and exit status 2, not a traceback."""
+    """Entry point: SDK and file errors become one red line and exit status 2, not a traceback."""
     from usagekit.errors import UsagekitError
 
     try:
         app()
     except UsagekitError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except OSError as exc:  # a file to read or write: missing, a folder, not allowed
+        where = f": {exc.filename}" if exc.filename else ""
+        console.print(f"[red]error:[/red] {exc.strerror or exc}{where}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -41,11 +41,23 @@ KeyOption = Annotated[
         "--api-key", envvar="USAGEKIT_API_KEY", help="API key (Bearer).", show_default=False
     ),
 ]
+_NO_OFFSET = "a date or a date-time without offset is in --tz (else UTC)"
 FromOption = Annotated[
-    str | None, typer.Option("--from", help="Start: RFC 3339, a date, or Unix ms (inclusive).")
+    str | None,
+    typer.Option("--from", help=f"Start (inclusive): RFC 3339, a date, or Unix ms; {_NO_OFFSET}."),
 ]
 ToOption = Annotated[
-    str | None, typer.Option("--to", help="End: RFC 3339, a date, or Unix ms (exclusive).")
+    str | None,
+    typer.Option("--to", help=f"End (exclusive): RFC 3339, a date, or Unix ms; {_NO_OFFSET}."),
+]
+
+
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Also the profile presets the tenant does not use (idle, or repeating an own meter).",
+    ),
 ]
 
 
@@ -58,20 +70,41 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
+def fail(message: str) -> NoReturn:
+    """One red line and exit status 2: nothing was done."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
 def connect(url: str | None, api_key: str | None) -> Client:
+    """The SDK client; missing settings are named as the CLI spells them."""
     from usagekit.client import Client
 
+    if not url:
+        fail("no server URL: use --url or set USAGEKIT_URL (e.g. http://127.0.0.1:8200)")
+    if not api_key:
+        fail("no API key: use --api-key or set USAGEKIT_API_KEY")
     return Client(url, api_key)
 
 
-def when(value: str | None) -> date | str | None:
-    """A date (YYYY-MM-DD: midnight in the query's zone) or anything the server reads."""
-    if value and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return value  # the server names the problem
-    return value
+def _print_version(value: bool) -> None:
+    if value:
+        from usagekit import __version__
+
+        print(f"usagekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Self-hosted usage metering: ingest events exactly once, query totals and time series."""
 
 
 def pairs(values: Sequence[str] | None, option: str) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from usagekit.cli.common import (
+    AllOption,
     Format,
     FormatOption,
     FromOption,
@@ -32,7 +33,6 @@ from usagekit.cli.common import (
     console,
     pairs,
     render,
-    when,
 )
 from usagekit.cli.readers import FORMATS, EventReader, guess_format, open_input
 
@@ -40,9 +40,15 @@ from usagekit.cli.readers import FORMATS, EventReader, guess_format, open_input
 @app.command()
 def send(
     file: Annotated[str, typer.Argument(help="Events file, or - for stdin.")],
-    fmt: Annotated[
+    input_format: Annotated[
         str | None,
-        typer.Option("--format", help="ndjson, json or csv (default: from the file name)."),
+        typer.Option(
+            "--input-format", "-i", help="ndjson, json or csv (default: from the file name)."
+        ),
+    ] = None,
+    old_format: Annotated[
+        str | None,
+        typer.Option("--format", hidden=True, help="Old spelling of --input-format."),
     ] = None,
     rejected: Annotated[
         Path | None,
@@ -59,9 +65,9 @@ def send(
     Re-sending a file is safe: events already stored count as duplicates. Exits 1
     if any record was refused.
     """
-    fmt = fmt or guess_format(file)
+    fmt = input_format or old_format or guess_format(file)
     if fmt not in FORMATS:
-        raise typer.BadParameter("use ndjson, json or csv", param_hint="--format")
+        raise typer.BadParameter("use ndjson, json or csv", param_hint="--input-format")
     source, size = open_input(file)
     reader = EventReader(source, fmt)
     counts = {"events": 0}
@@ -146,8 +152,8 @@ def query(
     with connect(url, api_key) as client:
         result = client.query(
             meter,
-            when(start),
-            when(end),
+            start,
+            end,
             granularity=granularity,
             tz=tz,
             aggregation_type=aggregation_type,
@@ -167,13 +173,14 @@ def summary(
     group_by: Annotated[
         list[str] | None, typer.Option("--group-by", "-g", help="Dimension (repeatable).")
     ] = None,
+    everything: AllOption = False,
     fmt: FormatOption = Format.table,
     url: UrlOption = None,
     api_key: KeyOption = None,
 ) -> None:
-    """One total per meter (and group) over the range."""
+    """One total per meter (and group) over the range, for the meters `meters list` shows."""
     with connect(url, api_key) as client:
-        result = client.summary(when(start), when(end), group_by=group_by)
+        result = client.summary(start, end, group_by=group_by, include_presets=everything)
     columns = ["meter", *(group_by or []), "value", "unit"]
     render(
         result.rows(),
@@ -194,9 +201,9 @@ def events(
     url: UrlOption = None,
     api_key: KeyOption = None,
 ) -> None:
-    """Recent events, newest first (voided ones marked)."""
+    """Recent events, newest first; voided ones have the time they were voided (voided_at)."""
     with connect(url, api_key) as client:
-        found = client.events(when(start), when(end), type, subject, page_size=min(limit, 1000))
+        found = client.events(start, end, type, subject, page_size=min(limit, 1000))
         rows = [
             {
                 "time": event.time,
@@ -205,11 +212,11 @@ def events(
                 "type": event.type,
                 "subject": event.subject,
                 "data": event.data,
-                "voided": "voided" if event.voided else "",
+                "voided_at": event.voided_at,
             }
             for event in islice(found, limit)
         ]
-    render(rows, ["time", "id", "source", "type", "subject", "data", "voided"], fmt)
+    render(rows, ["time", "id", "source", "type", "subject", "data", "voided_at"], fmt)
 
 
 @app.command()
@@ -234,7 +241,7 @@ def export(
         task = progress.add_task("export", total=None)
         dest = sys.stdout.buffer if file == "-" else Path(file)
         rows = client.export(
-            dest, when(start), when(end), type, on_progress=lambda n: progress.advance(task, n)
+            dest, start, end, type, on_progress=lambda n: progress.advance(task, n)
         )
     elapsed = time.perf_counter() - started
     console.print(
@@ -249,10 +256,16 @@ def void(
     url: UrlOption = None,
     api_key: KeyOption = None,
 ) -> None:
-    """Void events: they leave every total and stay listed as voided."""
+    """Void events: they leave every total and stay listed as voided.
+
+    Voiding again changes nothing and says when each was voided (exit 0); ids not
+    found exit 1.
+    """
     with connect(url, api_key) as client:
         result = client.void(ids, source=source)
     console.print(f"voided {len(result.voided):,}")
+    for event_id, at in result.already_voided.items():
+        console.print(f"already voided: {event_id} at {at.isoformat()}", highlight=False)
     if result.not_found:
         console.print(f"[yellow]not found:[/yellow] {', '.join(result.not_found)}")
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from usagekit.cli.common import (
+    AllOption,
     Format,
     FormatOption,
     KeyOption,
@@ -36,6 +37,10 @@ app.add_typer(failures, name="failures")
 METER_COLUMNS = [
     "slug", "event_type", "aggregation", "value_property", "dimensions", "unit", "profile"
 ]  # fmt: skip
+SlugArg = Annotated[str, typer.Argument(help="Meter slug.")]
+FailureIds = Annotated[
+    list[int], typer.Argument(help="Failure ids (see `usagekit failures list`).")
+]
 KEY_COLUMNS = ["id", "tenant", "role", "subject", "name", "prefix", "created", "revoked"]
 
 
@@ -45,16 +50,22 @@ def _rows(items: list[Any]) -> list[dict[str, Any]]:
 
 @meters.command("list")
 def meters_list(
-    fmt: FormatOption = Format.table, url: UrlOption = None, api_key: KeyOption = None
+    everything: AllOption = False,
+    fmt: FormatOption = Format.table,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
 ) -> None:
-    """Every meter of the key's tenant."""
+    """The tenant's own meters, and the profile presets it uses (--all: every preset)."""
     with connect(url, api_key) as client:
-        render(_rows(client.meters()), METER_COLUMNS, fmt, "meters")
+        render(_rows(client.meters(include_presets=everything)), METER_COLUMNS, fmt, "meters")
 
 
 @meters.command("show")
 def meters_show(
-    slug: str, fmt: FormatOption = Format.table, url: UrlOption = None, api_key: KeyOption = None
+    slug: SlugArg,
+    fmt: FormatOption = Format.table,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
 ) -> None:
     """One meter."""
     with connect(url, api_key) as client:
@@ -75,7 +86,7 @@ def meters_create(
         list[str] | None, typer.Option(help="NAME=PATH into data (repeatable).")
     ] = None,
     unit: Annotated[str | None, typer.Option(help="Unit shown with values.")] = None,
-    description: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option(help="What the meter measures.")] = None,
     url: UrlOption = None,
     api_key: KeyOption = None,
 ) -> None:
@@ -90,7 +101,7 @@ def meters_create(
 
 @meters.command("delete")
 def meters_delete(
-    slug: str,
+    slug: SlugArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     url: UrlOption = None,
     api_key: KeyOption = None,
@@ -131,7 +142,11 @@ def keys_create(
 
 
 @keys.command("revoke")
-def keys_revoke(key_id: str, url: UrlOption = None, api_key: KeyOption = None) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `usagekit keys list`).")],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+) -> None:
     """Revoke a key by id; requests with it get 401 from now on."""
     with connect(url, api_key) as client:
         client.revoke_key(key_id)
@@ -148,7 +163,11 @@ def tenants_list(
 
 
 @tenants.command("create")
-def tenants_create(name: str, url: UrlOption = None, api_key: KeyOption = None) -> None:
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="The new tenant's name.")],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+) -> None:
     """Create a tenant; then `usagekit keys create --tenant NAME --role admin`."""
     with connect(url, api_key) as client:
         made = client.create_tenant(name)
@@ -170,7 +189,7 @@ def failures_list(
 
 
 @failures.command("retry")
-def failures_retry(ids: list[int], url: UrlOption = None, api_key: KeyOption = None) -> None:
+def failures_retry(ids: FailureIds, url: UrlOption = None, api_key: KeyOption = None) -> None:
     """Re-submit failed records; those now accepted are cleared."""
     still = 0
     with connect(url, api_key) as client:
@@ -187,7 +206,7 @@ def failures_retry(ids: list[int], url: UrlOption = None, api_key: KeyOption = N
 
 
 @failures.command("clear")
-def failures_clear(ids: list[int], url: UrlOption = None, api_key: KeyOption = None) -> None:
+def failures_clear(ids: FailureIds, url: UrlOption = None, api_key: KeyOption = None) -> None:
     """Delete failed records you have dealt with."""
     with connect(url, api_key) as client:
         for failure_id in ids:

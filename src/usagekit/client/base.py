@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +28,7 @@ from usagekit.errors import (
 )
 
 T = TypeVar("T")
+_DIGITS = re.compile(r"-?[0-9]+")
 Instant = datetime | date | str | int
 
 
@@ -191,22 +193,39 @@ class BaseClient:
 
 
 def instant(value: Instant | None, tz: str = "UTC") -> str | None:
-    """A time parameter as the server reads it: RFC 3339 or Unix ms.
+    """A time bound as the server reads it: RFC 3339 with an offset, or Unix ms.
 
-    Naive datetimes are taken as UTC; a date means its midnight in `tz`.
+    The CLI passes its --from/--to here too, so both take the same forms. A date, or
+    a date-time without an offset (a naive datetime or such a string), is wall-clock
+    time in `tz` (the query's zone; UTC where there is none). What cannot be read is
+    sent as it is, for the server to name the parameter.
     """
-    if value is None or isinstance(value, str):
-        return value
+    if value is None:
+        return None
     if isinstance(value, bool):
         raise TypeError("a time must be a datetime, date, RFC 3339 string or Unix ms")
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or _DIGITS.fullmatch(text):
+            return value  # Unix ms
         try:
-            zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")  # the server names the bad tz
-        return datetime(value.year, value.month, value.day, tzinfo=zone).isoformat()
+            parsed = datetime.fromisoformat(text)  # a bare date reads as its midnight
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return value
+        value = parsed
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=_zone(tz))).isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=_zone(tz)).isoformat()
     raise TypeError(f"a time must be a datetime, date, string or int, not {type(value).__name__}")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")  # the server names the bad tz

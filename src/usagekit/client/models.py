@@ -268,8 +268,11 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class VoidResult:
+    """Ids voided now; ids voided before, with their time (voiding is idempotent); unknown ids."""
+
     voided: list[str]
     not_found: list[str]
+    already_voided: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

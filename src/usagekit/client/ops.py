@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -123,9 +124,10 @@ def create_meter(
     return Meter.from_json(_load(reply))
 
 
-def meters(client: BaseClient) -> Op[list[Meter]]:
-    """Every meter of the key's tenant."""
-    reply = yield Call("GET", "/v1/meters")
+def meters(client: BaseClient, include_presets: bool = False) -> Op[list[Meter]]:
+    """The tenant's own meters and the profile presets it uses (all of them: include_presets)."""
+    params = [("include_presets", "true")] if include_presets else None
+    reply = yield Call("GET", "/v1/meters", params=params)
     return [Meter.from_json(m) for m in _load(reply)]
 
 
@@ -182,8 +184,8 @@ def query(
 ) -> Op[QueryResult]:
     """A meter's time series over [start, end): one point per bucket (and group).
 
-    `filters` maps a dimension to one value or several (OR-ed); a date as start or
-    end means its midnight in `tz`.
+    `filters` maps a dimension to one value or several (OR-ed); a start or end
+    without an offset (a date, a naive datetime) is wall-clock time in `tz`.
     """
     params = query_params(
         start, end, granularity, tz, aggregation_type, group_by, filters, subjects
@@ -198,11 +200,13 @@ def summary(
     end: Instant | None = None,
     group_by: Sequence[str] | None = None,
     subjects: Sequence[str] | None = None,
+    include_presets: bool = False,
 ) -> Op[Summary]:
-    """One total per meter (and group) over [start, end)."""
+    """One total per meter (and group) over [start, end), of the meters `meters` lists."""
     params = _range(start, end)
     params += [("group_by", g) for g in group_by or ()]
     params += [("subject", s) for s in subjects or ()]
+    params += [("include_presets", "true")] if include_presets else []
     reply = yield Call("GET", "/v1/usage/summary", params=params)
     return Summary.from_json(_load(reply))
 
@@ -211,6 +215,7 @@ def void(client: BaseClient, ids: Sequence[str], source: str = "default") -> Op[
     """Void events by id: they leave every aggregate and stay listed as voided."""
     voided: list[str] = []
     missing: list[str] = []
+    already: dict[str, datetime] = {}
     ids = list(ids)
     for k in range(0, len(ids), VOID_CHUNK):
         body = _json({"ids": ids[k : k + VOID_CHUNK], "source": source})
@@ -218,7 +223,9 @@ def void(client: BaseClient, ids: Sequence[str], source: str = "default") -> Op[
         got = _load(reply)
         voided += got["voided"]
         missing += got["not_found"]
-    return VoidResult(voided, missing)
+        for item in got.get("already_voided", ()):
+            already[item["id"]] = datetime.fromisoformat(item["voided_at"])
+    return VoidResult(voided, missing, already)
 
 
 def clear_failure(client: BaseClient, failure_id: int) -> Op[None]:

@@ -125,9 +125,17 @@ class VoidIn(Strict):
     source: Text = "default"
 
 
+class AlreadyVoided(BaseModel):
+    id: str
+    voided_at: str = Field(description="when it was voided (RFC 3339, UTC)")
+
+
 class VoidOut(BaseModel):
-    voided: list[str]
-    not_found: list[str]
+    voided: list[str] = Field(description="ids voided by this request")
+    already_voided: list[AlreadyVoided] = Field(
+        description="ids voided before, with their time: nothing changed for them"
+    )
+    not_found: list[str] = Field(description="ids with no event of this source")
 
 
 class Rejection(BaseModel):

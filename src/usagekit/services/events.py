@@ -7,6 +7,7 @@ from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.paging import Page
 from usagekit.store import Store
+from usagekit.store.events import Voids
 
 
 def page(
@@ -38,6 +39,7 @@ def page(
 
 
 @write
-def void(store: Store, caller: Caller, source: str, ids: list[str]) -> tuple[list[str], list[str]]:
+def void(store: Store, caller: Caller, source: str, ids: list[str]) -> Voids:
+    """Void by id; an id voided before is reported with its time, not as unknown (idempotent)."""
     caller.whole_tenant("voiding events")
     return store.events.void(caller.tenant_id, source, ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from usagekit.core import params
 from usagekit.core.meters import Meter
+from usagekit.core.presets import profile_of
 from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import NotFound
@@ -23,9 +24,26 @@ def find(store: Store, caller: Caller, slug: str) -> Meter:
     return meter
 
 
-def listed(store: Store, caller: Caller) -> list[Meter]:
-    """Every meter of the caller's tenant."""
-    return store.meters.for_tenant(caller.tenant_id)
+def listed(store: Store, caller: Caller, include_presets: bool = False) -> list[Meter]:
+    """The caller's tenant's own meters, and the profile presets it uses (all: include_presets).
+
+    Every tenant has every profile's presets (the vendor APIs answer from them), but
+    a tenant uses few profiles: a preset is listed once it holds a value, unless one
+    of the tenant's own meters counts the same thing (event type, aggregation, value
+    property), which would repeat its totals.
+    """
+    found = store.meters.for_tenant(caller.tenant_id)
+    if include_presets:
+        return found
+    own = [m for m in found if profile_of(m.slug) is None]
+    counted = {_measures(m) for m in own}
+    candidates = [m for m in found if profile_of(m.slug) and _measures(m) not in counted]
+    used = store.meters.in_use([m.id for m in candidates])
+    return [m for m in found if profile_of(m.slug) is None or m.id in used]
+
+
+def _measures(meter: Meter) -> tuple[str, str, str | None]:
+    return meter.event_type, meter.aggregation.value, meter.value_property
 
 
 # -- writes: run in order by the writer (services.allowed_writes) --

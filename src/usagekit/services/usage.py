@@ -148,13 +148,15 @@ def summarize(
     end: str | None,
     group_by: Sequence[str] = (),
     subjects: Sequence[str] | None = None,
+    include_presets: bool = False,
 ) -> Summary:
-    """One total per meter (and group) over [start, end); idle profile presets are left out.
+    """One total per meter (and group) over [start, end), of the meters `meters.listed` gives.
 
-    A meter is grouped by the asked dimensions it has; the others are None in its labels.
+    Profile presets without usage in the range are left out. A meter is grouped by
+    the asked dimensions it has; the others are None in its labels.
     """
     group_by = [params.text(name, "group_by") for name in group_by]  # echoed in every row
-    found = meters.listed(store, caller)
+    found = meters.listed(store, caller, include_presets)
     narrowed = caller.narrow(subjects)
     lo, hi = resolve_range(start, end, clock=store.clock)
     rows: list[Total] = []

@@ -305,43 +305,61 @@ class Events(EventReads):
         if batch:
             self.rollups.apply(conn, rollup.compute([meter], batch))
 
-    def void(self, tenant_id: int, source: str, ids: Sequence[str]) -> tuple[list[str], list[str]]:
-        """Void live events by id; returns (voided ids, ids not found or already voided)."""
+    def void(self, tenant_id: int, source: str, ids: Sequence[str]) -> Voids:
+        """Void live events by id; ids already voided keep their first void time."""
         e = events.c
+        wanted = list(dict.fromkeys(ids))
         try:
             with self.write_engine.begin() as conn:
-                found: list[tuple[str, str, int]] = []
-                for part in chunks(list(dict.fromkeys(ids)), 500):
-                    found += conn.execute(
-                        select(e.event_id, e.type, e.time_ms).where(
+                rows: list[tuple[str, str, int, int | None]] = []
+                for part in chunks(wanted, 500):
+                    rows += conn.execute(
+                        select(e.event_id, e.type, e.time_ms, e.voided_ms).where(
                             e.tenant_id == tenant_id,
                             e.source == source,
                             e.event_id.in_(part),
-                            e.voided_ms.is_(None),
                         )
                     ).all()
-                if not found:
-                    return [], list(ids)
-                stamp = self.clock.now_ms()
-                for part in chunks([f[0] for f in found], 500):
-                    conn.execute(
-                        update(events)
-                        .where(e.tenant_id == tenant_id, e.source == source, e.event_id.in_(part))
-                        .values(voided_ms=stamp)
-                    )
-                days: dict[str, set[int]] = {}
-                for _, typ, t in found:
-                    days.setdefault(typ, set()).add(t - t % DAY)
-                for meter in self.meters.list_in(conn, tenant_id, set(days)):
-                    for day in sorted(days[meter.event_type]):
-                        self.recompute(conn, meter, day, day + DAY)
+                already = {r[0]: r[3] for r in rows if r[3] is not None}
+                found = [r[:3] for r in rows if r[3] is None]
+                if found:
+                    self._void_rows(conn, tenant_id, source, found)
         except BaseException:
             self.rollups.forget_groups()
             raise
-        voided = {f[0] for f in found}
-        return [i for i in dict.fromkeys(ids) if i in voided], [
-            i for i in dict.fromkeys(ids) if i not in voided
-        ]
+        live = {f[0] for f in found}
+        return Voids(
+            [i for i in wanted if i in live],
+            {i: already[i] for i in wanted if i in already},
+            [i for i in wanted if i not in live and i not in already],
+        )
+
+    def _void_rows(
+        self, conn: Connection, tenant_id: int, source: str, found: list[tuple[str, str, int]]
+    ) -> None:
+        e = events.c
+        stamp = self.clock.now_ms()
+        for part in chunks([f[0] for f in found], 500):
+            conn.execute(
+                update(events)
+                .where(e.tenant_id == tenant_id, e.source == source, e.event_id.in_(part))
+                .values(voided_ms=stamp)
+            )
+        days: dict[str, set[int]] = {}
+        for _, typ, t in found:
+            days.setdefault(typ, set()).add(t - t % DAY)
+        for meter in self.meters.list_in(conn, tenant_id, set(days)):
+            for day in sorted(days[meter.event_type]):
+                self.recompute(conn, meter, day, day + DAY)
+
+
+@dataclass(frozen=True, slots=True)
+class Voids:
+    """What a void did, in the order asked: voided now, voided before (at ms), unknown."""
+
+    voided: list[str]
+    already: dict[str, int]
+    not_found: list[str]
 
 
 def _ids_for(meters: Sequence[Meter], types: set[str]) -> tuple[int, ...]:

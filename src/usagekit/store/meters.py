@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, delete, insert, select
+from sqlalchemy import Connection, Engine, Row, delete, exists, insert, or_, select
 
 from usagekit.core.clock import Clock
 from usagekit.core.meters import Aggregation, Meter
@@ -59,6 +59,20 @@ class Meters:
         """The tenant's meters over any of these event types."""
         with self.engine.connect() as conn:
             return self.list_in(conn, tenant_id, types)
+
+    def in_use(self, meter_ids: list[int]) -> set[int]:
+        """Those of these meters that hold a value: a rollup cell or a distinct value.
+
+        One index probe per meter (both tables' keys start with meter_id).
+        """
+        if not meter_ids:
+            return set()
+        m, r, d = meters.c, rollups.c, distincts.c
+        cells = exists().where(r.meter_id == m.id, r.count > 0)
+        seen = exists().where(d.meter_id == m.id)
+        query = select(m.id).where(m.id.in_(sorted(meter_ids)), or_(cells, seen))
+        with self.engine.connect() as conn:
+            return {row[0] for row in conn.execute(query)}
 
     def list_in(
         self, conn: Connection, tenant_id: int, types: set[str] | None = None

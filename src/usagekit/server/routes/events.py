@@ -154,7 +154,11 @@ async def export_events(
 async def void_events(
     request: Request, body: VoidIn, who: Annotated[Principal, Depends(require(Can.VOID))]
 ) -> Response:
-    """Remove events from every aggregate; they stay listed as voided."""
+    """Remove events from every aggregate; they stay listed as voided.
+
+    Idempotent: ids voided before are listed in `already_voided` with their time.
+    """
     context = ctx(request)
-    voided, missing = await context.writer.run(events.void, who.caller, body.source, body.ids)
-    return JSON({"voided": voided, "not_found": missing})
+    done = await context.writer.run(events.void, who.caller, body.source, body.ids)
+    already = [{"id": i, "voided_at": iso(ms)} for i, ms in done.already.items()]
+    return JSON({"voided": done.voided, "already_voided": already, "not_found": done.not_found})

@@ -58,11 +58,23 @@ async def create_meter(
     return JSON(meter_json(created), 201)
 
 
+IncludePresets = Annotated[
+    bool,
+    Query(
+        description="also list the profile presets the tenant does not use "
+        "(idle ones, and those an own meter repeats)"
+    ),
+]
+
+
 @router.get("/v1/meters", response_model=list[MeterOut])
 async def list_meters(
-    request: Request, who: Annotated[Principal, Depends(require(Can.READ))]
+    request: Request,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    include_presets: IncludePresets = False,
 ) -> Response:
-    found = await in_thread(meters.listed, ctx(request).store, who.caller)
+    """The tenant's own meters and the profile presets it uses (see include_presets)."""
+    found = await in_thread(meters.listed, ctx(request).store, who.caller, include_presets)
     return JSON([meter_json(m) for m in found])
 
 
@@ -177,8 +189,12 @@ async def usage_summary(
     group_by: Annotated[list[str] | None, Query()] = None,
     subject: Annotated[list[str] | None, Query()] = None,
     format: Format = None,
+    include_presets: IncludePresets = False,
 ) -> Response:
-    """One total per meter (and group) over [from, to); idle profile presets are left out."""
+    """One total per meter (and group) over [from, to), for the meters GET /v1/meters lists.
+
+    Profile presets without usage in the range are left out.
+    """
     context = ctx(request)
     summary = await in_thread(
         usage.summarize,
@@ -189,6 +205,7 @@ async def usage_summary(
         to,
         group_by or [],
         subject,
+        include_presets,
     )
     if wants_csv(request.headers.get("accept"), format):
         names = list(group_by or [])

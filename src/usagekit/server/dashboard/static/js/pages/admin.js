@@ -51,7 +51,7 @@ export async function metersAdmin(main) {
   const list = h("section", { "aria-labelledby": "meter-list" }, h("h2", { id: "meter-list" }, "Meters"));
   main.replaceChildren(h("h1", {}, "Admin · Meters"), form, list);
   const refresh = async () => {
-    const meters = await api("/v1/meters");
+    const meters = await api("/v1/meters", { params: { include_presets: "true" } });
     const own = meters.filter((m) => !m.profile);
     const rows = own.map((m) => [
       h("a", { href: `#/meter/${encodeURIComponent(m.slug)}` }, m.slug), m.event_type, m.aggregation,

@@ -59,7 +59,9 @@ function row(e, reload) {
         if (!ok) return;
         try {
           const r = await api("/v1/events/void", { method: "POST", body: { ids: [e.id], source: e.source } });
-          say(r.voided.length ? `Voided ${e.id}.` : `${e.id} was not found.`, "ok");
+          const before = (r.already_voided || [])[0];
+          say(r.voided.length ? `Voided ${e.id}.`
+            : before ? `${e.id} was already voided at ${before.voided_at}.` : `${e.id} was not found.`, "ok");
           await reload();
         } catch (err) {
           say(errorText(err), "error");

@@ -67,8 +67,10 @@ async function showMeters(section, state) {
   const title = section.firstChild;
   section.setAttribute("aria-busy", "true");
   try {
-    const summary = api("/v1/usage/summary", { params: { from, to } });
-    const meters = await api("/v1/meters");
+    // By default the API lists the presets the tenant uses; "all" asks for every one.
+    const every = state.presets === "all" ? { include_presets: "true" } : {};
+    const summary = api("/v1/usage/summary", { params: { from, to, ...every } });
+    const meters = await api("/v1/meters", { params: every });
     const grid = h("ul", { class: "cards" });
     const note = h("p", { class: "muted" }, `${from} to ${to}`);
     section.replaceChildren(title, note, grid);
