@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import orjson
 import pytest
@@ -19,7 +18,7 @@ BIG = orjson.dumps({"name": "x" * 10_000, "slug": "s", "event_type": "t"})
 
 @pytest.fixture
 def small(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(replace(settings, body_limit=LIMIT))) as test_client:
+    with TestClient(create_app(settings.replace(body_limit=LIMIT))) as test_client:
         yield test_client
 
 

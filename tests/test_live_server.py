@@ -117,12 +117,12 @@ def test_bootstrap_prints_a_new_key_once(db_url: str, tmp_path: Path) -> None:
         )
     try:
         deadline = time.monotonic() + 30
-        while "admin key" not in log.read_text() and time.monotonic() < deadline:
+        while "export USAGEKIT_API_KEY=" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         line = next(
-            x for x in log.read_text().splitlines() if x.startswith("usagekit: created tenant")
+            x for x in log.read_text().splitlines() if x.startswith("    export USAGEKIT_API_KEY=")
         )
-        key = line.rsplit(": ", 1)[1]
+        key = line.split("=", 1)[1]
         while time.monotonic() < deadline:
             try:
                 reply = httpx.get(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,7 @@ RIGHT = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 @pytest.fixture
 def app_settings(settings: Settings) -> Settings:
-    return replace(settings, auth_failure_limit=1.0, rate_limit=2.0)
+    return settings.replace(auth_failure_limit=1.0, rate_limit=2.0)
 
 
 def clients(settings: Settings, *hosts: str) -> Iterator[list[TestClient]]:

@@ -18,13 +18,18 @@ from tests.fault_kit import batch, per_batch, stored_ids
 from tests.live import serve
 from tests.marks import first_fast
 
+CASES = [
+    (signal.SIGINT, False, 1),
+    (signal.SIGTERM, True, 1),
+    (signal.SIGINT, True, 1),  # Ctrl-C in a terminal
+    (signal.SIGINT, True, 2),  # Ctrl-C, with worker processes (each with a writer)
+    (signal.SIGTERM, True, 2),
+]
 
-@pytest.mark.parametrize(
-    ("sig", "to_group"),
-    first_fast([(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGINT, True)]),
-)
+
+@pytest.mark.parametrize(("sig", "to_group", "workers"), first_fast(CASES))
 def test_a_signal_while_ingesting_drains_and_exits_cleanly(
-    db_url: str, tmp_path: Path, sig: signal.Signals, to_group: bool
+    db_url: str, tmp_path: Path, sig: signal.Signals, to_group: bool, workers: int
 ) -> None:
     acked: list[str] = []
     unanswered: list[str] = []
@@ -46,7 +51,8 @@ def test_a_signal_while_ingesting_drains_and_exits_cleanly(
                 assert reply.json()["accepted"] == 300
                 acked.append(tag)
 
-    with serve(db_url, tmp_path, new_session=True) as live:
+    args = ("--workers", str(workers), "--log-level", "info")
+    with serve(db_url, tmp_path, *args, new_session=True) as live:
         threads = [threading.Thread(target=sender, args=(w, live.url)) for w in range(4)]
         for t in threads:
             t.start()

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import stat
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +103,7 @@ def test_secret_file_is_made_private_and_changing_it_ends_tokens(
 ) -> None:
     if "://" in settings.db:
         pytest.skip("the default secret file sits next to a SQLite database")
-    own = replace(settings, secret=None)
+    own = settings.replace(secret=None)
     path = Path(own.db + ".secret")
     with TestClient(create_app(own)) as client:
         client.headers["Authorization"] = f"Bearer {settings.bootstrap_key}"

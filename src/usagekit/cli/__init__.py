@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from usagekit.cli import copy, data, demo, manage, registry, server  # noqa: F401  (they register commands)
+# They register their commands.
+from usagekit.cli import backup, config, copy, data, demo, manage, registry, server  # noqa: F401
 from usagekit.cli.common import app, console
 
 

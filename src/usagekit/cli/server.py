@@ -4,156 +4,132 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from usagekit.cli.common import app, console
-from usagekit.server.settings import Settings, SettingsError
+from usagekit.server.settings import Settings, SettingsError, env_name, flag_name
 
 DbOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--db",
-        envvar="USAGEKIT_DB",
-        help="Database: a SQLite file path, sqlite:///path, or postgresql://user@host:port/db.",
+        help="Database: a SQLite file path, sqlite:///path, or postgresql://user@host:port/db "
+        "(env USAGEKIT_DB; default: the config file's db, else usagekit.db).",
+        show_default=False,
+    ),
+]
+
+
+def _option(setting: str, *names: str, **extra: Any) -> Any:
+    """A typer option for a setting: help and default shown from the settings model."""
+    field = Settings.model_fields[setting]
+    default = "" if field.default is None else f"default {field.default}; "
+    described = field.description or ""
+    return typer.Option(
+        *(names or (str(flag_name(setting)),)),
+        help=f"{described[:1].upper()}{described[1:]} ({default}env {env_name(setting)}).",
+        show_default=False,
+        **extra,
+    )
+
+
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="A TOML file of settings (keys as in `usagekit config`) (env USAGEKIT_CONFIG).",
+        show_default=False,
     ),
 ]
 
 
 @app.command()
 def serve(
-    db: DbOption = "usagekit.db",
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(min=0, max=65535, help="TCP port.", envvar="USAGEKIT_PORT")
-    ] = 8200,
-    body_limit: Annotated[
-        int,
-        typer.Option(
-            help="Largest request body in bytes; larger ones get 413.", envvar="USAGEKIT_BODY_LIMIT"
-        ),
-    ] = 1024 * 1024,
-    rate_limit: Annotated[
-        float,
-        typer.Option(
-            help="Requests per second allowed per API key (429 beyond); 0 is off.",
-            envvar="USAGEKIT_RATE_LIMIT",
-        ),
-    ] = 0.0,
-    rate_burst: Annotated[
-        int,
-        typer.Option(
-            help="Requests a key may send at once before --rate-limit applies; "
-            "0 means twice the rate (at least 1).",
-            envvar="USAGEKIT_RATE_BURST",
-        ),
-    ] = 0,
-    auth_failure_limit: Annotated[
-        float,
-        typer.Option(
-            help="Failed authentications per second allowed per client address, in bursts "
-            "of ten times that (at least 10); beyond, every attempt from it gets 429. 0 is off.",
-            envvar="USAGEKIT_AUTH_FAILURE_LIMIT",
-        ),
-    ] = 1.0,
-    sqlite_synchronous: Annotated[
-        str,
-        typer.Option(
-            help="SQLite durability: FULL (fsync every commit) or NORMAL "
-            "(survives a process crash, not a power cut).",
-            envvar="USAGEKIT_SQLITE_SYNCHRONOUS",
-        ),
-    ] = "FULL",
-    writer: Annotated[
-        str,
-        typer.Option(
-            help="process: parse and write ingested events in a child process, "
-            "isolated from queries (default); thread: everything in one process."
-        ),
-    ] = "process",
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="API processes sharing the port (each with its own writer; writes to one "
-            "database are serialised, so more workers mainly serve more queries).",
-            envvar="USAGEKIT_WORKERS",
-        ),
-    ] = 1,
-    max_inflight: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Ingest requests in flight per server process (being read, parsed or "
-            "waiting for the writer); more get 503 with Retry-After at once.",
-            envvar="USAGEKIT_MAX_INFLIGHT",
-        ),
-    ] = Settings.max_inflight,
-    max_inflight_bytes: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Bytes of ingest bodies in flight per server process; more get 503.",
-            envvar="USAGEKIT_MAX_INFLIGHT_BYTES",
-        ),
-    ] = Settings.max_inflight_bytes,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    config: ConfigOption = None,
+    db: Annotated[str | None, _option("db")] = None,
+    host: Annotated[str | None, _option("host")] = None,
+    port: Annotated[int | None, _option("port")] = None,
+    workers: Annotated[int | None, _option("workers")] = None,
+    body_limit: Annotated[int | None, _option("body_limit")] = None,
+    rate_limit: Annotated[float | None, _option("rate_limit")] = None,
+    rate_burst: Annotated[int | None, _option("rate_burst")] = None,
+    auth_failure_limit: Annotated[float | None, _option("auth_failure_limit")] = None,
+    sqlite_synchronous: Annotated[str | None, _option("sqlite_synchronous")] = None,
+    writer: Annotated[str | None, _option("writer")] = None,
+    max_inflight: Annotated[int | None, _option("max_inflight")] = None,
+    max_inflight_bytes: Annotated[int | None, _option("max_inflight_bytes")] = None,
+    log_level: Annotated[str | None, _option("log_level")] = None,
+    log_format: Annotated[str | None, _option("log_format")] = None,
+    metrics: Annotated[bool | None, _option("metrics", "--metrics/--no-metrics")] = None,
+    forwarded_allow_ips: Annotated[str | None, _option("forwarded_allow_ips")] = None,
+    key_cache_seconds: Annotated[float | None, _option("key_cache_seconds")] = None,
+    secret_file: Annotated[str | None, _option("secret_file")] = None,
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
 
-    On first start it creates tenant 'default' and an admin key: USAGEKIT_BOOTSTRAP_KEY
-    if set, else a new key printed once.
-    """
+    Settings come from these options, else USAGEKIT_* variables, else the --config file, else the defaults (`usagekit config` shows them).
+
+    On first start it creates tenant 'default' and an admin key: USAGEKIT_BOOTSTRAP_KEY if set, else a new key printed once.
+    """  # noqa: E501
     import uvicorn
 
     from usagekit.server.app import create_app
     from usagekit.server.ratelimit import create_table_file
     from usagekit.server.secret import server_secret
 
+    flags = {k: v for k, v in locals().items() if k in Settings.model_fields}
+    settings = _settings("serve", flags, config).replace(rate_table=None)
     try:
-        settings = Settings.from_env(
-            db=db,
-            body_limit=body_limit,
-            rate_limit=rate_limit,
-            rate_burst=rate_burst,
-            auth_failure_limit=auth_failure_limit,
-            synchronous=sqlite_synchronous.upper(),
-            writer=writer,
-            max_inflight=max_inflight,
-            max_inflight_bytes=max_inflight_bytes,
-        )
-        settings = replace(settings, rate_table=None)  # made below for workers, never inherited
         server_secret(settings)  # made (or found unreadable) now, not at the first request
     except SettingsError as exc:
-        console.print(f"usagekit serve: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-    console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
-    if workers == 1:
-        exit_quietly_after_shutdown()
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, server_header=False
-        )
-        return
-    # Workers build the app from the environment; the schema, the first key and the
-    # presets are made here first, once, so workers never race to create them. They
-    # share one table of rate-limit buckets, made here and removed when they are done.
+        _refuse("serve", exc)
+    # The first key is made and shown before uvicorn's lines; the app and the workers
+    # then find it made and say nothing more of it.
     prepare(settings)
+    settings = settings.replace(bootstrap_key=None)
+    where = f"http://{settings.host}:{settings.port}"
+    console.print(f"usagekit serving {settings.db} on {where} (docs at /docs)", markup=False)
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "server_header": False,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if settings.workers == 1:
+        exit_quietly_after_shutdown()
+        uvicorn.run(create_app(settings), **common)
+        return
+    # Workers build the app from the environment. They share one table of rate-limit
+    # buckets, made here and removed when they are done.
     table = create_table_file()
-    os.environ.update(replace(settings, rate_table=table).as_env())
+    os.environ.update(settings.replace(rate_table=table).as_env())
     try:
         uvicorn.run(
-            "usagekit.server.app:create_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level=log_level,
-            server_header=False,
+            "usagekit.server.app:create_app", factory=True, workers=settings.workers, **common
         )
     finally:
         os.unlink(table)
+
+
+def _settings(command: str, flags: dict[str, object], config: str | None) -> Settings:
+    try:
+        return Settings.load(flags, config)
+    except SettingsError as exc:
+        _refuse(command, exc)
+
+
+def database(db: str | None, command: str) -> str:
+    """The database a command works on: --db, else the settings' (USAGEKIT_DB, the file)."""
+    return _settings(command, {"db": db}, None).db
+
+
+def _refuse(command: str, exc: SettingsError) -> NoReturn:
+    console.print(f"usagekit {command}: {exc}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
 
 
 def exit_quietly_after_shutdown() -> None:
@@ -167,13 +143,22 @@ def exit_quietly_after_shutdown() -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Migrate, bootstrap and ensure presets before several workers start."""
+    """Migrate, bootstrap and ensure presets once, before uvicorn starts (and its workers)."""
     from usagekit.server.app import announce_key
     from usagekit.services.admin import Admin
     from usagekit.services.presets import ensure_presets
     from usagekit.store import Store
 
-    store = Store.open(settings.db, synchronous=settings.synchronous)
+    try:
+        store = Store.open(settings.db, synchronous=settings.synchronous)
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(
+            f"usagekit serve: cannot open the database {settings.display_db}: {exc}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
     try:
         announce_key(Admin(store).bootstrap(settings.bootstrap_key), settings)
         ensure_presets(store)
@@ -183,13 +168,13 @@ def prepare(settings: Settings) -> None:
 
 @app.command()
 def rebuild(
-    db: DbOption = "usagekit.db",
+    db: DbOption = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant (by name).")] = None,
 ) -> None:
     """Recompute every meter's aggregates from the raw events (safe while the server runs)."""
     from usagekit.store import Store
 
-    store = Store.open(db)
+    store = Store.open(database(db, "rebuild"))
     tenant_id = None
     if tenant is not None:
         found = store.accounts.tenant_by_name(tenant)
@@ -205,7 +190,7 @@ def rebuild(
 
 @app.command()
 def migrate(
-    db: DbOption = "usagekit.db",
+    db: DbOption = None,
     check: Annotated[
         bool, typer.Option("--check", help="Only report; exit 1 if an upgrade is due.")
     ] = False,
@@ -213,7 +198,7 @@ def migrate(
     """Upgrade the database schema to this version's (the server also does it at start)."""
     from usagekit.store import Store, migrate
 
-    store = Store.open(db, create=False)
+    store = Store.open(database(db, "migrate"), create=False)
     try:
         before, newest = migrate.current(store.engine), migrate.head()
         if before == newest:

@@ -26,26 +26,35 @@ from usagekit.services.admin import Bootstrapped, Outcome
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
 
+KEY_VARIABLE = "USAGEKIT_API_KEY"  # what the CLI and the SDK read the key from
+
 
 def announce_key(made: Bootstrapped | None, settings: Settings) -> None:
-    """Say once what bootstrap did (and show a new key unless it came from env)."""
+    """Say once what bootstrap did: a generated key as a block to save (with the export
+    line the CLI and SDK read), a key not installed as one line saying why and what to do."""
     if made is None:
         return
     key = made.key
-    shown = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else made.secret
-    if made.outcome is Outcome.CREATED:
-        message = f"created tenant 'default' and admin key {key.id}: {shown}"
+    given = "from USAGEKIT_BOOTSTRAP_KEY" if settings.bootstrap_key else ""
+    if made.outcome is Outcome.CREATED and not given:
+        message = (
+            f"created tenant 'default' and admin key {key.id}. Save its secret now, it is "
+            f"shown only this once:\n\n    export {KEY_VARIABLE}={made.secret}\n"
+        )
+    elif made.outcome is Outcome.CREATED:
+        message = f"created tenant 'default' and admin key {key.id} {given}"
     elif made.outcome is Outcome.ADDED:
         message = (
-            f"added admin key {key.id} of tenant 'default' {shown} "
+            f"added admin key {key.id} of tenant 'default' {given} "
             "(no live admin key of 'default' had that secret)"
         )
     else:
         state = ", revoked" if key.revoked_ms is not None else ""
         message = (
-            f"USAGEKIT_BOOTSTRAP_KEY is the secret of key {key.id} (tenant "
-            f"{key.tenant_name!r}, role {key.role.value}{state}), so it was not added as "
-            "an admin key of 'default'; set a new secret to regain admin access"
+            f"USAGEKIT_BOOTSTRAP_KEY was NOT installed as an admin key: it is the secret of "
+            f"key {key.id} (tenant {key.tenant_name!r}, role {key.role.value}{state}). Set it "
+            "to a new secret and restart, or with an admin key run "
+            "`usagekit keys create --role admin`"
         )
     # Printed, not logged: the one time the key is shown, whatever the log level.
     print(f"usagekit: {message}", flush=True)

@@ -13,6 +13,7 @@ Other writes are functions registered in services.allowed_writes, run by `Writer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import logging
@@ -36,6 +37,7 @@ from usagekit.store import BatchOutcome, Store
 P = ParamSpec("P")
 R = TypeVar("R")
 log = logging.getLogger("usagekit.writer")
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked since its start
     logging.basicConfig(level=logging.WARNING)
     store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
@@ -261,7 +264,13 @@ class ProcessWriter(Writer):
             name="usagekit-writer",
             daemon=True,
         )
-        self._process.start()
+        # Blocked from before the child exists, so one sent to the group while it starts
+        # (importing, before _child ignores it) cannot end it with a KeyboardInterrupt.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self._process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         child.close()
         self._conn = parent
         self._generation += 1
@@ -277,7 +286,8 @@ class ProcessWriter(Writer):
         conn, process = self._conn, self._process
         self._conn = None
         if conn is not None:
-            await asyncio.get_running_loop().run_in_executor(self._sender, conn.send, None)
+            with contextlib.suppress(OSError, ValueError):  # a writer that died has no pipe
+                await asyncio.get_running_loop().run_in_executor(self._sender, conn.send, None)
         if process is not None:
             await asyncio.get_running_loop().run_in_executor(None, process.join, 30)
             if process.is_alive():
