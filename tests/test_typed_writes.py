@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from usagekit.core.meters import Meter, validate_meter
-from usagekit.core.records import Tenant
+from usagekit.core.records import Role, Tenant
 from usagekit.services import admin, meters
 from usagekit.services.allowed_writes import NotAWrite, check_write, write
+from usagekit.services.caller import DEFAULT_TENANT, Caller
 from usagekit.services.writer import Call, ProcessWriter, ThreadWriter, execute
 from usagekit.store import Store
+
+ROOT = Caller(1, None, Role.ADMIN, DEFAULT_TENANT)  # an admin of tenant 'default'
 
 
 @write
@@ -35,7 +38,7 @@ def test_thread_writer_runs_registered_writes_and_returns_their_results(store: S
     meter = validate_meter("cpu", "job", "sum", "cpu_ms", {})
 
     async def body(writer: ThreadWriter) -> tuple[Tenant, Meter, list[str]]:
-        tenant = await writer.run(admin.create_tenant, "acme")
+        tenant = await writer.run(admin.create_tenant, ROOT, "acme")
         created = await writer.run(meters.create_meter, tenant.id, meter)
         names = await writer.run(tenant_names, "ac")
         return tenant, created, names
@@ -97,7 +100,7 @@ def test_process_writer_child_runs_functions_by_reference_and_refuses_others(
         writer = ProcessWriter(db, "NORMAL")
         await writer.start()
         try:
-            tenant = await writer.run(admin.create_tenant, "zeta")
+            tenant = await writer.run(admin.create_tenant, ROOT, "zeta")
             names = await writer.run(tenant_names, "ze")  # the child imports this module
             refused: BaseException | None = None
             try:  # past the parent's check, straight down the pipe
