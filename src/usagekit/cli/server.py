@@ -99,7 +99,16 @@ def serve(
             envvar="USAGEKIT_MAX_INFLIGHT_BYTES",
         ),
     ] = Settings.max_inflight_bytes,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[
+        str, typer.Option(help="debug, info, warning or error.", envvar="USAGEKIT_LOG_LEVEL")
+    ] = "info",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            help="Log lines as logfmt (key=value) or json (one object per line).",
+            envvar="USAGEKIT_LOG_FORMAT",
+        ),
+    ] = "logfmt",
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
 
@@ -109,6 +118,7 @@ def serve(
     import uvicorn
 
     from usagekit.server.app import create_app
+    from usagekit.server.logs import uvicorn_logging
     from usagekit.server.ratelimit import create_table_file
     from usagekit.server.secret import server_secret
 
@@ -123,7 +133,9 @@ def serve(
             writer=writer,
             max_inflight=max_inflight,
             max_inflight_bytes=max_inflight_bytes,
+            log_format=log_format,
         )
+        logs = uvicorn_logging(settings.log_format, log_level)
         settings = replace(settings, rate_table=None)  # made below for workers, never inherited
         server_secret(settings)  # made (or found unreadable) now, not at the first request
     except SettingsError as exc:
@@ -132,9 +144,7 @@ def serve(
     console.print(f"usagekit serving {db} on http://{host}:{port} (docs at /docs)")
     if workers == 1:
         exit_quietly_after_shutdown()
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, server_header=False
-        )
+        uvicorn.run(create_app(settings), host=host, port=port, server_header=False, **logs)
         return
     # Workers build the app from the environment; the schema, the first key and the
     # presets are made here first, once, so workers never race to create them. They
@@ -149,8 +159,8 @@ def serve(
             workers=workers,
             host=host,
             port=port,
-            log_level=log_level,
             server_header=False,
+            **logs,
         )
     finally:
         os.unlink(table)

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from usagekit import __version__
 from usagekit.server import dashboard, errors, openapi, profiles
 from usagekit.server.body_limit import BodyLimit
 from usagekit.server.context import Context
+from usagekit.server.observe import RequestLog
 from usagekit.server.routes import (
     admin,
     events,
@@ -80,7 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own_store:
                 opened.close()
 
-    app = FastAPI(
+    app = App(
         title="usagekit",
         version=__version__,
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
@@ -93,3 +95,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(BodyLimit, limit=settings.body_limit)
     openapi.install(app)
     return app
+
+
+class App(FastAPI):
+    """FastAPI with server.observe's RequestLog outside everything, Starlette's own
+    error middleware included, so every response carries its request id."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestLog(super().build_middleware_stack(), self.routes)

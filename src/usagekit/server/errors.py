@@ -173,5 +173,5 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
+        # Starlette raises it again after this answer: server.observe logs it, once.
         return respond(request, ApiError(500, "internal error; the server log has the details"))

@@ -26,7 +26,9 @@ SOURCES = {
     "rate_table": ("", "USAGEKIT_RATE_TABLE"),
     "secret": ("", "USAGEKIT_SECRET"),
     "secret_file": ("", "USAGEKIT_SECRET_FILE"),
+    "log_format": ("--log-format", "USAGEKIT_LOG_FORMAT"),
 }
+LOG_FORMATS = ("logfmt", "json")
 
 
 class SettingsError(ValueError):
@@ -57,6 +59,7 @@ class Settings:
     rate_table: str | None = None  # a file the workers of one `usagekit serve` share
     secret: str | None = None  # the server secret itself, else read from secret_file
     secret_file: str | None = None  # default: next to a SQLite file, else ./usagekit.secret
+    log_format: str = "logfmt"  # or "json": one object per line
 
     def __post_init__(self) -> None:
         self._check_number("body_limit", MIN_BODY_LIMIT, MAX_BODY_LIMIT)
@@ -68,6 +71,10 @@ class Settings:
         self._check_number("max_inflight_bytes", 1, 1024**4)
         if self.writer not in ("process", "thread"):
             raise SettingsError(f"{_name('writer')}: use process or thread, not {self.writer!r}")
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"{_name('log_format')}: use logfmt or json, not {self.log_format!r}"
+            )
         if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise SettingsError(
                 f"{_name('synchronous')}: use FULL, NORMAL or EXTRA, not {self.synchronous!r}"
@@ -101,6 +108,7 @@ class Settings:
             "USAGEKIT_WRITER": self.writer,
             "USAGEKIT_MAX_INFLIGHT": str(self.max_inflight),
             "USAGEKIT_MAX_INFLIGHT_BYTES": str(self.max_inflight_bytes),
+            "USAGEKIT_LOG_FORMAT": self.log_format,
         }
         optional = {
             "USAGEKIT_BOOTSTRAP_KEY": self.bootstrap_key,

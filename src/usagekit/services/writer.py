@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from usagekit.core.clock import SYSTEM_CLOCK, Clock
+from usagekit.services import logs
 from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
@@ -180,7 +181,9 @@ class ThreadWriter(Writer):
                     future.set_exception(value)
 
 
-def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
+def _child(
+    conn: Connection, db: str, synchronous: str, clock: Clock, log_format: str, log_level: int
+) -> None:
     """The writer process: receive, group, execute, reply; exit when the parent goes.
 
     It ignores SIGINT and SIGTERM, which a terminal or a supervisor sends to the whole
@@ -188,7 +191,7 @@ def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING)
+    logs.configure(log_format, log_level)
     store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     # Each event allocates and frees a few acyclic objects (rows, params) here: at the
@@ -233,8 +236,10 @@ class ProcessWriter(Writer):
         synchronous: str,
         max_queue: int = Writer.max_queue,
         clock: Clock = SYSTEM_CLOCK,
+        log_format: str = "logfmt",
     ) -> None:
         self.db = db
+        self.log_format = log_format
         self.synchronous = synchronous
         self.clock = clock  # the child's store stamps by a copy of it
         self.max_queue = max_queue
@@ -257,7 +262,14 @@ class ProcessWriter(Writer):
         parent, child = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_child,
-            args=(child, self.db, self.synchronous, self.clock),
+            args=(
+                child,
+                self.db,
+                self.synchronous,
+                self.clock,
+                self.log_format,
+                logging.getLogger("usagekit").getEffectiveLevel(),
+            ),
             name="usagekit-writer",
             daemon=True,
         )
