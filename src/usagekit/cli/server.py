@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
 from dataclasses import replace
 from typing import Annotated
 
@@ -109,6 +112,14 @@ def serve(
             envvar="USAGEKIT_LOG_FORMAT",
         ),
     ] = "logfmt",
+    metrics: Annotated[
+        bool,
+        typer.Option(
+            "--metrics/--no-metrics",
+            help="Serve Prometheus metrics at /metrics (no key needed, no tenant data).",
+            envvar="USAGEKIT_METRICS",
+        ),
+    ] = True,
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
 
@@ -117,6 +128,7 @@ def serve(
     """
     import uvicorn
 
+    metrics_directory(metrics)  # before anything imports prometheus_client
     from usagekit.server.app import create_app
     from usagekit.server.logs import uvicorn_logging
     from usagekit.server.ratelimit import create_table_file
@@ -134,6 +146,7 @@ def serve(
             max_inflight=max_inflight,
             max_inflight_bytes=max_inflight_bytes,
             log_format=log_format,
+            metrics=metrics,
         )
         logs = uvicorn_logging(settings.log_format, log_level)
         settings = replace(settings, rate_table=None)  # made below for workers, never inherited
@@ -164,6 +177,19 @@ def serve(
         )
     finally:
         os.unlink(table)
+
+
+def metrics_directory(metrics: bool) -> None:
+    """A private PROMETHEUS_MULTIPROC_DIR for this server's processes, removed at exit.
+
+    Every process (workers, writers) keeps its metric values in files there, which
+    /metrics sums; prometheus_client reads the variable when first imported.
+    """
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if metrics:
+        path = tempfile.mkdtemp(prefix="usagekit-metrics-")
+        atexit.register(shutil.rmtree, path, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
 def exit_quietly_after_shutdown() -> None:

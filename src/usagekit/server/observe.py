@@ -1,4 +1,4 @@
-"""Every request's id and log line, in the outermost middleware.
+"""Every request's id, log line and metrics, in the outermost middleware.
 
 It wraps Starlette's own error middleware too, so a 500 carries the request id, and
 the exception Starlette raises again after answering it ends here: logged once, in
@@ -13,17 +13,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client.metrics import Counter, Histogram
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagekit.server.errors import error_body
 from usagekit.server.responses import JSON
+from usagekit.services import metrics
 from usagekit.services.logs import CURRENT, RequestInfo
 
 log = logging.getLogger("usagekit.access")
 
 HEADER = b"x-request-id"
 MAX_ID = 128  # longer inbound ids are replaced
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 INTERNAL = "internal error; the server log has the details"
 UNMATCHED = "unmatched"  # the route label of a path no route serves (bounded: one value)
 
@@ -39,16 +42,18 @@ def request_id(scope: Scope) -> str:
 
 
 class RequestLog:
-    """An ASGI middleware: X-Request-ID on every response, and one log line each."""
+    """An ASGI middleware: X-Request-ID on every response, one log line and metrics each."""
 
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute], metrics_on: bool) -> None:
         self.app = app
+        self.metrics_on = metrics_on
         # Routes Starlette matches without leaving `route` in the scope (the docs pages).
         self.templates: dict[Callable[..., Any], str] = {}
         for route in routes:
             endpoint, path = getattr(route, "endpoint", None), getattr(route, "path", None)
             if endpoint is not None and isinstance(path, str):
                 self.templates.setdefault(endpoint, path)
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +71,8 @@ class RequestLog:
             done = True
             seconds = time.perf_counter() - started
             route = self._route(scope)
+            if self.metrics_on:
+                self._record(scope["method"], route, status or 499, seconds)
             self._log(scope, info, route, status or 499, seconds, size, error)
 
         async def send_with_id(message: Message) -> None:
@@ -100,6 +107,20 @@ class RequestLog:
             return path
         endpoint = scope.get("endpoint")
         return self.templates.get(endpoint, UNMATCHED) if endpoint is not None else UNMATCHED
+
+    def _record(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "OTHER"
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                metrics.REQUESTS.labels(method, route, str(status)),
+                metrics.REQUEST_SECONDS.labels(method, route),
+            )
+            if len(self._series) < 10_000:
+                self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     @staticmethod
     def _log(

@@ -27,8 +27,11 @@ SOURCES = {
     "secret": ("", "USAGEKIT_SECRET"),
     "secret_file": ("", "USAGEKIT_SECRET_FILE"),
     "log_format": ("--log-format", "USAGEKIT_LOG_FORMAT"),
+    "metrics": ("--metrics/--no-metrics", "USAGEKIT_METRICS"),
 }
 LOG_FORMATS = ("logfmt", "json")
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 class SettingsError(ValueError):
@@ -60,6 +63,7 @@ class Settings:
     secret: str | None = None  # the server secret itself, else read from secret_file
     secret_file: str | None = None  # default: next to a SQLite file, else ./usagekit.secret
     log_format: str = "logfmt"  # or "json": one object per line
+    metrics: bool = True  # GET /metrics (Prometheus), unauthenticated, no tenant data
 
     def __post_init__(self) -> None:
         self._check_number("body_limit", MIN_BODY_LIMIT, MAX_BODY_LIMIT)
@@ -109,6 +113,7 @@ class Settings:
             "USAGEKIT_MAX_INFLIGHT": str(self.max_inflight),
             "USAGEKIT_MAX_INFLIGHT_BYTES": str(self.max_inflight_bytes),
             "USAGEKIT_LOG_FORMAT": self.log_format,
+            "USAGEKIT_METRICS": "1" if self.metrics else "0",
         }
         optional = {
             "USAGEKIT_BOOTSTRAP_KEY": self.bootstrap_key,
@@ -137,6 +142,10 @@ def _parse(setting: str, kind: object, raw: str) -> object:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            return _BOOLS[raw.strip().lower()]
+    except KeyError:
+        raise SettingsError(f"{_name(setting)}: use 1 or 0 (true or false), not {raw!r}") from None
     except ValueError:
         what = "a whole number" if kind == "int" else "a number"
         raise SettingsError(f"{_name(setting)}: must be {what}, not {raw!r}") from None

@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from usagekit.core.clock import SYSTEM_CLOCK, Clock
-from usagekit.services import logs
+from usagekit.services import logs, metrics
 from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
@@ -46,6 +47,18 @@ class Call:
     fn: Callable[..., object]
     args: tuple[object, ...]
     kwargs: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDone:
+    """What the writer child reports after each group, for the server's metrics."""
+
+    size: int
+    seconds: float
+
+    def record(self) -> None:
+        metrics.WRITER_GROUP.observe(self.size)
+        metrics.WRITER_SECONDS.observe(self.seconds)
 
 
 Message = IngestJob | Call
@@ -112,7 +125,7 @@ class Writer(ABC):
 
     async def ingest(self, job: IngestJob) -> BatchOutcome:
         """Store one prepared request body; its outcome once committed."""
-        outcome: BatchOutcome = await self._submit(job)
+        outcome: BatchOutcome = await self._queued(job)
         return outcome
 
     async def run(
@@ -123,7 +136,19 @@ class Writer(ABC):
         `fn` must be registered with `allowed_writes.write` (the writer refuses others).
         """
         check_write(fn)
-        return cast(R, await self._submit(Call(fn, args, kwargs)))
+        return cast(R, await self._queued(Call(fn, args, kwargs)))
+
+    async def _queued(self, message: Message) -> Any:
+        metrics.WRITER_QUEUE.inc()
+        try:
+            return await self._submit(message)
+        finally:
+            metrics.WRITER_QUEUE.dec()
+
+    @property
+    def pid(self) -> int | None:
+        """The writer's own process id, when it runs in a process of its own."""
+        return None
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -169,9 +194,11 @@ class ThreadWriter(Writer):
             group = [await self._queue.get()]
             while not self._queue.empty() and len(group) < MAX_GROUP:
                 group.append(self._queue.get_nowait())
+            started = time.perf_counter()
             outcomes = await loop.run_in_executor(
                 self._executor, execute, self.store, [m for m, _ in group]
             )
+            GroupDone(len(group), time.perf_counter() - started).record()
             for (_, future), (ok, value) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue
@@ -213,8 +240,11 @@ def _child(
                     stopping = True
                     break
                 group.append(item)
+            started = time.perf_counter()
             outcomes = execute(store, [m for _, m in group])
+            done = GroupDone(len(group), time.perf_counter() - started)
             try:
+                conn.send(done)
                 for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
                     if not ok and not isinstance(value, REQUEST_ERRORS):
                         value = RuntimeError(f"{type(value).__name__}: {value}")
@@ -284,6 +314,11 @@ class ProcessWriter(Writer):
             daemon=True,
         ).start()
 
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
+
     async def stop(self) -> None:
         self._stopping = True
         conn, process = self._conn, self._process
@@ -328,9 +363,13 @@ class ProcessWriter(Writer):
     def _read(self, conn: Connection, generation: int) -> None:
         while True:
             try:
-                rid, ok, value = conn.recv()
+                message = conn.recv()
             except (EOFError, OSError):
                 break
+            if isinstance(message, GroupDone):
+                message.record()
+                continue
+            rid, ok, value = message
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._resolve, rid, ok, value)
         assert self._loop is not None
