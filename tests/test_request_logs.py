@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from starlette.responses import StreamingResponse
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_KEY
@@ -147,3 +148,24 @@ def test_logfmt_quotes_and_escapes_so_a_record_is_one_line() -> None:
     assert line.endswith(' msg="a\\nb" plain=v1.2/x spaced="say \\"hi\\"" n=3 ok=true')
     with pytest.raises(ValueError, match="logfmt or json"):
         Formatter("xml")
+
+
+def test_an_error_after_the_answer_began_is_a_short_field(
+    settings: Settings, captured: io.StringIO
+) -> None:
+    app = create_app(settings)
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"first,"
+            raise RuntimeError("gone")
+
+        return StreamingResponse(chunks())
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        reply = client.get("/stream")
+    assert reply.status_code == 200 and reply.content == b"first,"
+    [line] = [orjson.loads(text) for text in captured.getvalue().splitlines()]
+    assert (line["level"], line["status"], line["bytes"]) == ("warning", 200, 6)
+    assert line["error"] == "RuntimeError: gone" and "exc" not in line

@@ -136,6 +136,10 @@ class RequestLog:
         level = (
             logging.ERROR if status == 500 else logging.WARNING if status > 500 else logging.INFO
         )
+        # After the answer began (a client gone mid-stream): a short field, no traceback.
+        late = error if error is not None and status != 500 else None
+        if late is not None:
+            level = max(level, logging.WARNING)
         if not log.isEnabledFor(level):
             return
         client = scope.get("client")
@@ -150,8 +154,10 @@ class RequestLog:
             "request_id": info.request_id,
             "key_id": info.key_id,
             "tenant_id": info.tenant_id,
+            "error": f"{type(late).__name__}: {late}" if late is not None else None,
         }
-        log.log(level, "request", exc_info=error, extra={"fields": fields})
+        exc = error if late is None else None
+        log.log(level, "request", exc_info=exc, extra={"fields": fields})
 
 
 async def _answer_500(send: Send) -> None:
