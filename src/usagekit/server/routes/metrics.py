@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from usagekit.server.auth import ctx
 from usagekit.server.routes.common import in_thread
 from usagekit.services import metrics
 from usagekit.services.writer import Writer
@@ -22,9 +23,9 @@ SAMPLE_SECONDS = 5.0
 
 
 @router.get("/metrics", include_in_schema=False)
-async def read_metrics() -> Response:
+async def read_metrics(request: Request) -> Response:
     """Every metric in the Prometheus text format, summed over the server's processes."""
-    metrics.sample_process("api")
+    sample(ctx(request).writer)  # this process's own figures fresh; the others' within 5 s
     body = await in_thread(metrics.render)
     return Response(body, media_type=metrics.CONTENT_TYPE)
 
@@ -32,9 +33,14 @@ async def read_metrics() -> Response:
 async def sample_processes(writer: Writer) -> None:
     """Sample this process and its writer now and every SAMPLE_SECONDS, until cancelled."""
     while True:
-        with contextlib.suppress(OSError):
-            metrics.sample_process("api")
-            pid = writer.pid
-            if pid is not None:
-                metrics.sample_process("writer", pid)
+        sample(writer)
         await asyncio.sleep(SAMPLE_SECONDS)
+
+
+def sample(writer: Writer) -> None:
+    """Record the memory and CPU time of this process and of its writer process."""
+    with contextlib.suppress(OSError):
+        metrics.sample_process("api")
+        pid = writer.pid
+        if pid is not None:
+            metrics.sample_process("writer", pid)
