@@ -8,7 +8,6 @@ line is always one record. Inside a request, every line carries its request id.
 from __future__ import annotations
 
 import logging
-import logging.config
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -96,29 +95,10 @@ def _logfmt(value: object) -> str:
 
 def configure(style: str = "logfmt", level: str | int = "info") -> None:
     """Log every record of this process to stderr as one line in `style` at `level`."""
-    logging.config.dictConfig(config(style, level))
-
-
-def config(style: str, level: str | int) -> dict[str, Any]:
-    """The logging dictConfig for `style` and `level`: uvicorn's loggers too, with its
-    access log left to the server's own request lines."""
-    name = logging.getLevelName(level) if isinstance(level, int) else level.upper()
-    handler = {"handlers": ["usagekit"], "level": name, "propagate": False}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"usagekit": {"()": f"{__name__}.Formatter", "style": style}},
-        "handlers": {
-            "usagekit": {
-                "class": "logging.StreamHandler",
-                "formatter": "usagekit",
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "root": {"handlers": ["usagekit"], "level": name},
-        "loggers": {
-            "uvicorn": handler,
-            "uvicorn.error": {"level": name, "propagate": True},
-            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-        },
-    }
+    handler = logging.StreamHandler()
+    handler.setFormatter(Formatter(style))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
