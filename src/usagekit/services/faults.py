@@ -146,7 +146,7 @@ class FaultLog:
             fault.message,
             fault.retry_after,
             again,
-            extra={"fields": {"fault": fault.code, "repeats": repeats}},
+            extra={"fields": {"repeats": repeats}},
         )
         return True
 
