@@ -14,6 +14,7 @@ import pytest
 
 from tests.fault_kit import METER, SPAN, per_batch, stored_ids
 from tests.live import serve
+from tests.test_metrics import scrape, value
 from usagekit.server.admission import Admission
 from usagekit.services.faults import Overloaded
 
@@ -55,6 +56,7 @@ def test_overload_is_refused_at_once_and_nothing_acknowledged_is_lost(
             time.sleep(0.05)
         assert load.returncode == 0
         log = live.log.read_text()
+        counted = scrape(live.url)
     results = orjson.loads(out.read_bytes())
     assert len(results) == conns * rounds
     assert all(r["status"] in (202, 503) for r in results), results  # answered, no 5xx else
@@ -69,3 +71,7 @@ def test_overload_is_refused_at_once_and_nothing_acknowledged_is_lost(
     assert all(r["accepted"] == size for r in results if r["status"] == 202)
     assert {t for t, n in stored.items() if n} == acked
     assert set(stored.values()) == {size}
+    # /metrics counted each refusal and each stored event, once.
+    assert value(counted, "usagekit_admission_rejections_total", limit="requests") == len(refused)
+    assert value(counted, "usagekit_faults_total", fault="overloaded") == len(refused)
+    assert value(counted, "usagekit_events_total", outcome="accepted") == size * len(acked)

@@ -138,6 +138,7 @@ def test_every_native_reply_is_its_response_model(check: Contracts) -> None:
     check("POST", "/v1/registry/users/remove", 200, json={"names": ["alice"]})
     check("POST", "/v1/registry/retry", 200)
     check("GET", "/healthz", 200)
+    check("GET", "/metrics", 200)
     check("GET", "/v1/events/export", 200)
     check("DELETE", "/v1/meters/cpu", 204)
 

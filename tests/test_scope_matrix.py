@@ -290,8 +290,8 @@ READS: dict[tuple[str, str], list[Probe]] = {
     ],
 }
 
-# No key, no tenant data: liveness, the API description and the dashboard's files.
-PUBLIC = {"/healthz", "/openapi.json", "/docs", "/docs/{name}", "/",
+# No key, no tenant data: liveness, metrics, the API description and the dashboard's files.
+PUBLIC = {"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/{name}", "/",
           "/ui/{name:path}"}  # fmt: skip
 LD_PREFIX = "/api/v2/usage/"
 LD_PATH = {"projectKey": "p", "environmentKey": "e", "featureFlagKey": "f", "type": "received",

@@ -23,6 +23,8 @@ BAD_FLAGS = [
     (["--auth-failure-limit", "nan"], "--auth-failure-limit"),
     (["--rate-burst", "-3"], "--rate-burst"),
     (["--writer", "fork"], "--writer"),
+    (["--log-format", "xml"], "--log-format"),
+    (["--log-level", "loud"], "--log-level"),
 ]
 BAD_ENV = [
     ({"USAGEKIT_RATE_LIMIT": "nan"}, "USAGEKIT_RATE_LIMIT"),
@@ -33,6 +35,7 @@ BAD_ENV = [
     ({"USAGEKIT_BOOTSTRAP_KEY": "uk_has a space in it_0123"}, "USAGEKIT_BOOTSTRAP_KEY"),
     ({"USAGEKIT_KEY_CACHE_SECONDS": "soon"}, "USAGEKIT_KEY_CACHE_SECONDS"),
     ({"USAGEKIT_SECRET": "tooshort"}, "USAGEKIT_SECRET"),
+    ({"USAGEKIT_LOG_FORMAT": "xml"}, "USAGEKIT_LOG_FORMAT"),
 ]
 
 

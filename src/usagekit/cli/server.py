@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -76,13 +79,17 @@ def serve(
     """  # noqa: E501
     import uvicorn
 
+    flags = {k: v for k, v in locals().items() if k in Settings.model_fields}
+    settings = _settings("serve", flags, config).replace(rate_table=None)
+    metrics_directory(settings.metrics)  # before anything imports prometheus_client
+
     from usagekit.server.app import create_app
+    from usagekit.server.logs import uvicorn_logging
     from usagekit.server.ratelimit import create_table_file
     from usagekit.server.secret import server_secret
 
-    flags = {k: v for k, v in locals().items() if k in Settings.model_fields}
-    settings = _settings("serve", flags, config).replace(rate_table=None)
     try:
+        logs = uvicorn_logging(settings.log_format, settings.log_level)
         server_secret(settings)  # made (or found unreadable) now, not at the first request
     except SettingsError as exc:
         _refuse("serve", exc)
@@ -95,9 +102,9 @@ def serve(
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "log_level": settings.log_level,
         "server_header": False,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        **logs,
     }
     if settings.workers == 1:
         exit_quietly_after_shutdown()
@@ -130,6 +137,19 @@ def database(db: str | None, command: str) -> str:
 def _refuse(command: str, exc: SettingsError) -> NoReturn:
     console.print(f"usagekit {command}: {exc}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def metrics_directory(metrics: bool) -> None:
+    """A private PROMETHEUS_MULTIPROC_DIR for this server's processes, removed at exit.
+
+    Every process (workers, writers) keeps its metric values in files there, which
+    /metrics sums; prometheus_client reads the variable when first imported.
+    """
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if metrics:
+        path = tempfile.mkdtemp(prefix="usagekit-metrics-")
+        atexit.register(shutil.rmtree, path, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
 def exit_quietly_after_shutdown() -> None:

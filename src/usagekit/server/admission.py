@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from usagekit.services import metrics
 from usagekit.services.faults import Overloaded
 
 
@@ -31,11 +32,13 @@ class Admission:
         A lone request is always admitted, however large (the body limit bounds it).
         """
         if self.requests >= self.max_requests:
+            metrics.ADMISSION_REJECTIONS.labels("requests").inc()
             raise Overloaded(
                 f"the server is at its limit of {self.max_requests} ingest requests in "
                 "flight; nothing was stored, retry shortly"
             )
         if self.requests and self.bytes + size > self.max_bytes:
+            metrics.ADMISSION_REJECTIONS.labels("bytes").inc()
             raise Overloaded(
                 f"the server is at its limit of {self.max_bytes} bytes of ingest bodies "
                 "in flight; nothing was stored, retry shortly"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from usagekit import __version__
 from usagekit.server import dashboard, errors, openapi, profiles
 from usagekit.server.body_limit import BodyLimit
 from usagekit.server.context import Context
+from usagekit.server.observe import RequestLog
 from usagekit.server.routes import (
     admin,
     events,
@@ -21,7 +25,9 @@ from usagekit.server.routes import (
     ingest_health,
     meters,
 )
+from usagekit.server.routes import metrics as metrics_route
 from usagekit.server.settings import Settings
+from usagekit.services import metrics
 from usagekit.services.admin import Bootstrapped, Outcome
 from usagekit.services.presets import ensure_presets
 from usagekit.store import Store
@@ -77,6 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         announce_key(made, settings)
         await run_in_threadpool(ensure_presets, opened)
         await context.writer.start()
+        sampler = asyncio.create_task(metrics_route.sample_processes(context.writer))
         app.state.ctx = context
         # Modules, routes and caches live as long as the server: leave them out of every
         # garbage collection, which otherwise walks them all on each full pass.
@@ -84,12 +91,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            sampler.cancel()
             await context.writer.stop()
+            metrics.forget_process()
             context.buckets.close()
             if own_store:
                 opened.close()
 
-    app = FastAPI(
+    app = App(
+        metrics_on=settings.metrics,
         title="usagekit",
         version=__version__,
         description="Usage metering: events in exactly once; totals, time series and CSV out.",
@@ -100,8 +110,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     for module in (health, events, ingest_health, meters, failures, admin):
         app.include_router(module.router)
+    if settings.metrics:
+        app.include_router(metrics_route.router)
     app.include_router(dashboard.router)
     errors.install(app, profiles.install(app))
     app.add_middleware(BodyLimit, limit=settings.body_limit)
     openapi.install(app)
     return app
+
+
+class App(FastAPI):
+    """FastAPI with server.observe's RequestLog outside everything, Starlette's own
+    error middleware included, so every response carries its request id."""
+
+    def __init__(self, *, metrics_on: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics_on = metrics_on
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestLog(super().build_middleware_stack(), self.routes, self.metrics_on)

@@ -15,6 +15,7 @@ from usagekit.core.records import ApiKey, Role
 from usagekit.server.context import Context
 from usagekit.server.errors import ApiError
 from usagekit.services.caller import Caller
+from usagekit.services.logs import CURRENT
 
 
 class Can(StrEnum):
@@ -103,6 +104,9 @@ def throttle(context: Context, key: ApiKey) -> None:
 
 def admit(context: Context, key: ApiKey, need: Can) -> Principal:
     """A known, live key: 429 over its rate limit, 403 when its role may not do `need`."""
+    request = CURRENT.get()
+    if request is not None:  # named in the request's log line, by id only
+        request.key_id, request.tenant_id = key.id, key.tenant_id
     throttle(context, key)
     principal = Principal.of(key)
     allowed = GRANTS[key.role] | ({Can.TENANTS} if principal.is_superadmin else set())

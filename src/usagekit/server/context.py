@@ -28,7 +28,9 @@ class Context:
         # Ingest is bounded by admission; the margin leaves room for other writes.
         queue = 2 * settings.max_inflight
         self.writer: Writer = (
-            ProcessWriter(settings.db, settings.synchronous, queue, store.clock)
+            ProcessWriter(
+                settings.db, settings.synchronous, queue, store.clock, settings.log_format
+            )
             if settings.writer == "process"
             else ThreadWriter(store, queue)
         )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from usagekit.core.errors import ParamError
 from usagekit.server.responses import JSON
+from usagekit.services import metrics
 from usagekit.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from usagekit.services.faults import StorageFull, Unavailable, as_fault
 from usagekit.store.errors import AlreadyExists
@@ -131,6 +132,8 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
 
     async def _known(request: Request, exc: Exception) -> Response:
         # Registered for the classes of STATUS only, so as_api_error always answers.
+        if isinstance(exc, Unavailable):
+            metrics.count_fault(exc)
         return respond(request, as_api_error(exc) or ApiError(500, internal))
 
     async def _part(request: Request, exc: Exception) -> Response:
@@ -138,6 +141,7 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
         # answering: a traceback per request and a closed connection).
         fault = as_fault(exc)
         if fault is not None:
+            metrics.count_fault(fault)
             return respond(request, as_api_error(fault) or ApiError(503, fault.message))
         log.error("unhandled error", exc_info=exc)
         return respond(request, ApiError(500, internal))
@@ -173,5 +177,5 @@ def install(app: FastAPI, styles: Sequence[tuple[str, ErrorStyle]] = ()) -> None
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
+        # Starlette raises it again after this answer: server.observe logs it, once.
         return respond(request, ApiError(500, "internal error; the server log has the details"))

@@ -127,7 +127,7 @@ class Settings(BaseSettings):
         le=1024**4,
         description="bytes of ingest bodies in flight per server process; more get 503",
     )
-    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+    log_level: Literal["error", "warning", "info", "debug"] = Field(
         "info", description="least severe log messages written"
     )
     log_format: Literal["logfmt", "json"] = Field(

@@ -146,6 +146,7 @@ class FaultLog:
             fault.message,
             fault.retry_after,
             again,
+            extra={"fields": {"repeats": repeats}},
         )
         return True
 

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from usagekit.core.clock import SYSTEM_CLOCK, Clock
+from usagekit.services import logs, metrics
 from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
@@ -47,6 +49,18 @@ class Call:
     fn: Callable[..., object]
     args: tuple[object, ...]
     kwargs: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDone:
+    """What the writer child reports after each group, for the server's metrics."""
+
+    size: int
+    seconds: float
+
+    def record(self) -> None:
+        metrics.WRITER_GROUP.observe(self.size)
+        metrics.WRITER_SECONDS.observe(self.seconds)
 
 
 Message = IngestJob | Call
@@ -113,7 +127,7 @@ class Writer(ABC):
 
     async def ingest(self, job: IngestJob) -> BatchOutcome:
         """Store one prepared request body; its outcome once committed."""
-        outcome: BatchOutcome = await self._submit(job)
+        outcome: BatchOutcome = await self._queued(job)
         return outcome
 
     async def run(
@@ -124,7 +138,19 @@ class Writer(ABC):
         `fn` must be registered with `allowed_writes.write` (the writer refuses others).
         """
         check_write(fn)
-        return cast(R, await self._submit(Call(fn, args, kwargs)))
+        return cast(R, await self._queued(Call(fn, args, kwargs)))
+
+    async def _queued(self, message: Message) -> Any:
+        metrics.WRITER_QUEUE.inc()
+        try:
+            return await self._submit(message)
+        finally:
+            metrics.WRITER_QUEUE.dec()
+
+    @property
+    def pid(self) -> int | None:
+        """The writer's own process id, when it runs in a process of its own."""
+        return None
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -170,9 +196,11 @@ class ThreadWriter(Writer):
             group = [await self._queue.get()]
             while not self._queue.empty() and len(group) < MAX_GROUP:
                 group.append(self._queue.get_nowait())
+            started = time.perf_counter()
             outcomes = await loop.run_in_executor(
                 self._executor, execute, self.store, [m for m, _ in group]
             )
+            GroupDone(len(group), time.perf_counter() - started).record()
             for (_, future), (ok, value) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue
@@ -182,7 +210,9 @@ class ThreadWriter(Writer):
                     future.set_exception(value)
 
 
-def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
+def _child(
+    conn: Connection, db: str, synchronous: str, clock: Clock, log_format: str, log_level: int
+) -> None:
     """The writer process: receive, group, execute, reply; exit when the parent goes.
 
     It ignores SIGINT and SIGTERM, which a terminal or a supervisor sends to the whole
@@ -191,7 +221,7 @@ def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked since its start
-    logging.basicConfig(level=logging.WARNING)
+    logs.configure(log_format, log_level)
     store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     # Each event allocates and frees a few acyclic objects (rows, params) here: at the
@@ -213,8 +243,11 @@ def _child(conn: Connection, db: str, synchronous: str, clock: Clock) -> None:
                     stopping = True
                     break
                 group.append(item)
+            started = time.perf_counter()
             outcomes = execute(store, [m for _, m in group])
+            done = GroupDone(len(group), time.perf_counter() - started)
             try:
+                conn.send(done)
                 for (rid, _), (ok, value) in zip(group, outcomes, strict=True):
                     if not ok and not isinstance(value, REQUEST_ERRORS):
                         value = RuntimeError(f"{type(value).__name__}: {value}")
@@ -236,8 +269,10 @@ class ProcessWriter(Writer):
         synchronous: str,
         max_queue: int = Writer.max_queue,
         clock: Clock = SYSTEM_CLOCK,
+        log_format: str = "logfmt",
     ) -> None:
         self.db = db
+        self.log_format = log_format
         self.synchronous = synchronous
         self.clock = clock  # the child's store stamps by a copy of it
         self.max_queue = max_queue
@@ -260,7 +295,14 @@ class ProcessWriter(Writer):
         parent, child = context.Pipe(duplex=True)
         self._process = context.Process(
             target=_child,
-            args=(child, self.db, self.synchronous, self.clock),
+            args=(
+                child,
+                self.db,
+                self.synchronous,
+                self.clock,
+                self.log_format,
+                logging.getLogger("usagekit").getEffectiveLevel(),
+            ),
             name="usagekit-writer",
             daemon=True,
         )
@@ -280,6 +322,11 @@ class ProcessWriter(Writer):
             name="usagekit-writer-read",
             daemon=True,
         ).start()
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
 
     async def stop(self) -> None:
         self._stopping = True
@@ -326,9 +373,13 @@ class ProcessWriter(Writer):
     def _read(self, conn: Connection, generation: int) -> None:
         while True:
             try:
-                rid, ok, value = conn.recv()
+                message = conn.recv()
             except (EOFError, OSError):
                 break
+            if isinstance(message, GroupDone):
+                message.record()
+                continue
+            rid, ok, value = message
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._resolve, rid, ok, value)
         assert self._loop is not None

@@ -21,9 +21,9 @@ from usagekit.server.routes.common import (
     read_body,
     text_param,
 )
-from usagekit.services import events
+from usagekit.services import events, metrics
 from usagekit.services.export import events_csv
-from usagekit.services.ingest import prepare
+from usagekit.services.ingest import IngestResult, prepare
 from usagekit.services.queries.spec import parse_instant
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -72,7 +72,27 @@ async def send_events(
         content_type = request.headers.get("content-type", "")
         prepared = await in_thread(prepare, context.meters, who.caller, body, content_type)
         outcome = await context.writer.ingest(prepared.job)
-        return JSON(ingest_json(prepared.result(outcome)), 202)
+        result = prepared.result(outcome)
+        count_events(result)
+        return JSON(ingest_json(result), 202)
+
+
+def count_events(result: IngestResult) -> None:
+    """Add a body's outcome to the events metric (series made once, cheap per request)."""
+    for outcome, n in (
+        ("accepted", result.accepted),
+        ("duplicate", result.duplicates),
+        ("conflict", len(result.conflicting)),
+        ("rejected", len(result.rejected)),
+    ):
+        if n:
+            _EVENT_SERIES[outcome].inc(n)
+
+
+_EVENT_SERIES = {
+    outcome: metrics.EVENTS.labels(outcome)
+    for outcome in ("accepted", "duplicate", "conflict", "rejected")
+}
 
 
 def declared_size(request: Request, limit: int) -> int:
