@@ -182,7 +182,7 @@ def test_metrics_setting_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(SettingsError, match="USAGEKIT_METRICS"):
         Settings.from_env()
     with pytest.raises(SettingsError, match="USAGEKIT_LOG_FORMAT"):
-        Settings(log_format="xml")
+        Settings.load({"log_format": "xml"})
     routes = {getattr(r, "path", None) for r in create_app(Settings(metrics=False)).routes}
     assert "/metrics" not in routes
 

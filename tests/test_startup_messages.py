@@ -30,7 +30,7 @@ def test_first_key_is_shown_once_before_uvicorn_with_an_export_line(
         assert reply.status_code == 200
     lines = log.splitlines()
     block = next(i for i, line in enumerate(lines) if "shown only this once" in line)
-    uvicorn = next(i for i, line in enumerate(lines) if line.startswith("INFO:"))
+    uvicorn = next(i for i, line in enumerate(lines) if "logger=uvicorn" in line)
     assert block < uvicorn, log
     assert "save" in lines[block].lower() and "admin key key_" in lines[block]
 

@@ -98,7 +98,9 @@ def serve(
     prepare(settings)
     settings = settings.replace(bootstrap_key=None)
     where = f"http://{settings.host}:{settings.port}"
-    console.print(f"usagekit serving {settings.db} on {where} (docs at /docs)", markup=False)
+    console.print(
+        f"usagekit serving {settings.db} on {where} (docs at /docs)", markup=False, soft_wrap=True
+    )
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

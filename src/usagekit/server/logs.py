@@ -38,5 +38,7 @@ def _config(style: str, level: str) -> dict[str, Any]:
             "uvicorn": handler,
             "uvicorn.error": {"level": level.upper(), "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Alembic notes its dialect at every start; `usagekit migrate` reports upgrades.
+            "alembic": {"level": "WARNING"},
         },
     }
