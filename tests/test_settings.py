@@ -25,6 +25,7 @@ BAD_FLAGS = [
     (["--writer", "fork"], "--writer"),
     (["--log-format", "xml"], "--log-format"),
     (["--log-level", "loud"], "--log-level"),
+    (["--fixed-now", "2026-11-15T12:00:00"], "--fixed-now"),
 ]
 BAD_ENV = [
     ({"USAGEKIT_RATE_LIMIT": "nan"}, "USAGEKIT_RATE_LIMIT"),

@@ -70,6 +70,7 @@ def serve(
     forwarded_allow_ips: Annotated[str | None, _option("forwarded_allow_ips")] = None,
     key_cache_seconds: Annotated[float | None, _option("key_cache_seconds")] = None,
     secret_file: Annotated[str | None, _option("secret_file")] = None,
+    fixed_now: Annotated[str | None, _option("fixed_now")] = None,
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
 
@@ -172,7 +173,7 @@ def prepare(settings: Settings) -> None:
     from usagekit.store import Store
 
     try:
-        store = Store.open(settings.db, synchronous=settings.synchronous)
+        store = Store.open(settings.db, synchronous=settings.synchronous, clock=settings.clock())
     except (SQLAlchemyError, OSError) as exc:
         console.print(
             f"usagekit serve: cannot open the database {settings.display_db}: {exc}",

@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -73,10 +74,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
+        clock = settings.clock()
         opened = (
             store
             if store is not None
-            else await run_in_threadpool(Store.open, settings.db, synchronous=settings.synchronous)
+            else await run_in_threadpool(
+                partial(Store.open, settings.db, synchronous=settings.synchronous, clock=clock)
+            )
         )
         context = Context(settings, opened)
         made = await run_in_threadpool(context.admin.bootstrap, settings.bootstrap_key)

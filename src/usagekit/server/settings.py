@@ -25,6 +25,9 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from usagekit.core import params
+from usagekit.core.clock import SYSTEM_CLOCK, Clock, FixedClock
+from usagekit.core.errors import ParamError
 from usagekit.server.settings_errors import (
     NO_FLAG,
     SECRETS,
@@ -158,6 +161,11 @@ class Settings(BaseSettings):
     rate_table: str | None = Field(
         None, description="internal: the rate-limit table `serve` makes for its workers"
     )
+    fixed_now: str | None = Field(
+        None,
+        description="serve as if it were always this instant (RFC 3339 or Unix ms): "
+        "reproducible demos and tests; unset: the real clock",
+    )
 
     _sources: dict[str, Source] = PrivateAttr(default_factory=dict)
     _config_file: str | None = PrivateAttr(None)
@@ -205,6 +213,22 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 32:
             raise ValueError("use at least 32 characters")
         return value
+
+    @field_validator("fixed_now")
+    @classmethod
+    def _an_instant(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                params.instant(value, "fixed_now")
+            except ParamError as exc:
+                raise ValueError(str(exc).removeprefix("fixed_now: ")) from None
+        return value
+
+    def clock(self) -> Clock:
+        """The server's clock: the real one, or frozen at fixed_now."""
+        if self.fixed_now is None:
+            return SYSTEM_CLOCK
+        return FixedClock(params.instant(self.fixed_now, "fixed_now"))
 
     @property
     def synchronous(self) -> str:
