@@ -37,7 +37,7 @@ NOT_ANSWERS = {
     "usagekit.services.ingest._NotJSON": "one NDJSON line, reported inside a reply",
     "usagekit.store.copy.TargetNotEmpty": "the copy command only",
     "usagekit.server.settings_errors.SettingsError": "server start-up only",
-    "usagekit.server.backup.BackupError": "the backup and restore commands only",
+    "usagekit.store.snapshots.BackupError": "the backup and restore commands only",
     "usagekit.server.errors.ApiError": "carries its own status",
     "usagekit.server.body_limit.BodyTooLarge": "an HTTPException with its own status",
     "usagekit.services.allowed_writes.NotAWrite": "a bug: code handed the writer an "

@@ -32,9 +32,9 @@ def backup(
     SQLite: a single-file copy by SQLite's online backup. PostgreSQL: a pg_dump archive
     (custom format). The server secret is left out unless --with-secret.
     """
-    from usagekit.server.backup import BackupError
-    from usagekit.server.backup import backup as make_backup
     from usagekit.server.secret import secret_path
+    from usagekit.store.snapshots import BackupError
+    from usagekit.store.snapshots import backup as make_backup
 
     settings = _settings("backup", {"db": db}, None)
     try:
@@ -73,9 +73,9 @@ def restore(
     copied into an empty PostgreSQL database; for a pg_dump archive it prints the
     pg_restore command. A FILE.secret beside it becomes the server secret where none is.
     """
-    from usagekit.server.backup import BackupError
-    from usagekit.server.backup import restore as put_back
     from usagekit.server.secret import secret_path
+    from usagekit.store.snapshots import BackupError
+    from usagekit.store.snapshots import restore as put_back
 
     settings = _settings("restore", {"db": db}, None)
     try:

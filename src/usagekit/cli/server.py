@@ -85,7 +85,7 @@ def serve(
     metrics_directory(settings.metrics)  # before anything imports prometheus_client
 
     from usagekit.server.app import create_app
-    from usagekit.server.logs import uvicorn_logging
+    from usagekit.server.log_config import uvicorn_logging
     from usagekit.server.ratelimit import create_table_file
     from usagekit.server.secret import server_secret
 
