@@ -196,3 +196,114 @@ ingest_stats = Table(
     Column("rejected", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "hour"),
 )
+
+# -- Limits, alerts and webhooks (issue 16) --
+
+# A limit on a meter's usage per period: per subject or for the whole tenant, optionally
+# narrowed by dimension filters. Numbers are exact decimal text (core.numbers).
+limits = Table(
+    "limits",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("meter_id", BigInteger, nullable=False),
+    Column("period", String(16), nullable=False),  # day, week, month, rolling_7d, rolling_30d
+    Column("tz", String(64), nullable=False),
+    Column("limit_value", Text, nullable=False),
+    Column("thresholds", Text, nullable=False),  # JSON list of percents, ascending
+    Column("scope", String(8), nullable=False),  # subject or tenant
+    Column("filters", Text, nullable=False),  # JSON {dimension: [values]}
+    Column("description", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "slug", name="uq_limits_tenant_slug"),
+    Index("ix_limits_meter", "meter_id"),
+)
+
+# What the writer keeps current for each limit, subject ('' for a tenant-wide limit) and
+# period: the usage so far and the thresholds it has crossed (a JSON list of percents).
+limit_state = Table(
+    "limit_state",
+    metadata,
+    Column("limit_id", BigInteger, nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("period_start", BigInteger, nullable=False),
+    Column("period_end", BigInteger, nullable=False),
+    Column("usage", Text, nullable=False),
+    Column("crossed", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("limit_id", "subject", "period_start"),
+)
+
+# The outbox: one row per threshold crossed or cleared, written in the transaction that
+# moved the usage; webhook deliveries are made from it, in id order.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("type", String(40), nullable=False),  # limit.threshold_crossed / _cleared
+    Column("limit_id", BigInteger, nullable=False),
+    Column("limit_slug", String(64), nullable=False),
+    Column("subject", String(256)),  # None for a tenant-wide limit
+    Column("threshold", Text, nullable=False),
+    Column("usage", Text, nullable=False),
+    Column("limit_value", Text, nullable=False),
+    Column("period_start", BigInteger, nullable=False),
+    Column("period_end", BigInteger, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_alerts_tenant", "tenant_id", "id"),
+)
+
+# Where alerts are sent. The signing secret is never stored: it is derived from the
+# server secret, the endpoint id and secret_version (rotating bumps the version).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text),
+    Column("event_types", Text),  # JSON list; None: every type
+    Column("secret_version", Integer, nullable=False),
+    Column("enabled", Integer, nullable=False),  # 0/1
+    Column("disabled_reason", Text),
+    Column("failing_since_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_webhook_endpoints_tenant", "tenant_id"),
+)
+
+# One alert for one endpoint: delivered at least once, retried with backoff until due.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("alert_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger),  # None once delivered or given up
+    Column("lease_until_ms", BigInteger),  # a sender working on it until then
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    UniqueConstraint("endpoint_id", "alert_id", name="uq_webhook_deliveries_alert"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+)
+
+# Every attempt of a delivery: what the receiver answered, and how fast.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigInteger, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("status_code", Integer),  # None: no answer (timeout, refused, ...)
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text),
+    Column("response", Text),  # the first bytes of the body
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+)
