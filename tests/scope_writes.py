@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from tests.scope_limits import LIMIT_WRITES
 from tests.scope_world import (
     OTHER,
     OWN,
@@ -134,7 +135,7 @@ def void_events(world: World) -> None:
         reply = world.client.post("/v1/events/void", json=body, headers=bearer(key))
         status(reply, 200 if key.role == "admin" else 403, key, "void")
         if reply.status_code == 200:
-            assert reply.json() == {"voided": [], "not_found": [victim]}
+            assert reply.json() == {"voided": [], "already_voided": [], "not_found": [victim]}
 
 
 def create_meter(world: World) -> None:
@@ -304,4 +305,5 @@ WRITES: dict[tuple[str, str], Scenario] = {
     ("POST", "/amie/usage/"): amie_usage("/amie/usage/"),
     ("DELETE", "/amie/usage/failed/{ids}"): amie_clear,
     ("POST", "/exchange-auth-code"): exchange,
+    **LIMIT_WRITES,
 }
