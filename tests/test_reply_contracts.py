@@ -22,6 +22,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.routing import Match
 
 import usagekit.server.routes
+from usagekit.client import limits as sdk_limits
 from usagekit.client import models as sdk
 from usagekit.server import models as wire
 from usagekit.server.profiles import profiles
@@ -183,6 +184,8 @@ PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (sdk.RetryResult, wire.RetryOut),
     (sdk.Tenant, wire.TenantOut),
     (sdk.ApiKey, wire.NewKeyOut),
+    (sdk_limits.Limit, wire.LimitOut),
+    (sdk_limits.LimitStatus, wire.LimitStatusOut),
 ]
 
 
