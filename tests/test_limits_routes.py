@@ -126,6 +126,8 @@ def test_status_needs_a_subject_exactly_for_per_subject_limits(api: TestClient) 
     assert error_of(api.get("/v1/limits/cap/status"), 400) == "subject"
     assert error_of(api.get("/v1/limits/all/status?subject=a"), 400) == "subject"
     assert error_of(api.get("/v1/limits/cap/status?subject=a&at=soon"), 400) == "at"
+    last_month = "/v1/limits/cap/status?subject=a&at=9999-12-31T00:00:00Z"  # ends in 10000
+    assert error_of(api.get(last_month), 400) == "at"
     status = api.get("/v1/limits/cap/status?subject=a").json()
     assert status == {
         "slug": "cap", "scope": "subject", "subject": "a", "usage": 100, "limit": 100,

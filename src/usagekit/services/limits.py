@@ -25,7 +25,7 @@ from usagekit.core.limits import (
 )
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number
-from usagekit.core.windows import Granularity, check_local, zone
+from usagekit.core.windows import Granularity, WindowError, check_local, zone
 from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
@@ -92,7 +92,12 @@ def _period(limit: Limit, at: int) -> Period:
     tz = zone(limit.tz)
     check_local(at, tz, "at")
     found = period_of(limit.period, tz, at)
-    check_local(found.end, tz, "at")
+    try:
+        check_local(found.end, tz, "at")
+    except WindowError:
+        raise InvalidInput(
+            "at: the period holding this instant ends past year 9999", "at"
+        ) from None
     return found
 
 
