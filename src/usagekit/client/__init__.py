@@ -2,6 +2,7 @@
 
 from usagekit.client.aio import AsyncClient
 from usagekit.client.base import RetryPolicy
+from usagekit.client.limits import Limit, LimitStatus
 from usagekit.client.models import (
     ApiKey,
     Event,
@@ -25,6 +26,8 @@ __all__ = [
     "Client",
     "Event",
     "Failure",
+    "Limit",
+    "LimitStatus",
     "Meter",
     "QueryResult",
     "Rejection",

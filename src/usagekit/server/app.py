@@ -24,6 +24,7 @@ from usagekit.server.routes import (
     failures,
     health,
     ingest_health,
+    limits,
     meters,
 )
 from usagekit.server.routes import metrics as metrics_route
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         docs_url=None,  # openapi.install serves /docs from the package (no CDN)
         redoc_url=None,
     )
-    for module in (health, events, ingest_health, meters, failures, admin):
+    for module in (health, events, ingest_health, meters, limits, failures, admin):
         app.include_router(module.router)
     if settings.metrics:
         app.include_router(metrics_route.router)
