@@ -136,7 +136,13 @@ def window_start(bucket_end: int, aggregation_type: str, tz: ZoneInfo, bucket_st
         first = datetime(local_end.year, local_end.month, 1, tzinfo=tz)
         return round(first.timestamp() * 1000)
     days = int(aggregation_type.removeprefix("rolling_").removesuffix("d"))
-    wall = datetime.fromtimestamp(bucket_end / 1000, tz).replace(tzinfo=None) - timedelta(days=days)
+    end_local = datetime.fromtimestamp(bucket_end / 1000, tz)
+    if datetime.fromtimestamp((bucket_end - 1) / 1000, tz).date() != end_local.date():
+        # The bucket ends where a local day starts: N whole local days back (the first
+        # instant of that date, which a DST gap may put at 01:00).
+        first = end_local.date() - timedelta(days=days)
+        return round(datetime(first.year, first.month, first.day, tzinfo=tz).timestamp() * 1000)
+    wall = end_local.replace(tzinfo=None) - timedelta(days=days)
     return round(wall.replace(tzinfo=tz).timestamp() * 1000)
 
 

@@ -97,16 +97,31 @@ def test_exact_around_every_offset_change(name: str) -> None:
                 assert (got.start, got.end) == expected(kind, tz, ms), (name, ms, kind)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/Paris"]), instants)
-def test_rolling_is_the_query_engines_rolling_window_of_a_day_bucket(name: str, ms: int) -> None:
-    """Where no day starts in a DST gap, the engine's rolling_<N>d window for the day."""
-    tz = ZoneInfo(name)
+def same_as_the_engine(tz: ZoneInfo, ms: int) -> None:
     for kind, n in ((PeriodKind.ROLLING_7D, 7), (PeriodKind.ROLLING_30D, 30)):
         day = period_of(PeriodKind.DAY, tz, ms)
         [(start, end)] = windows([(day.start, day.end)], n, tz)
         got = period_of(kind, tz, ms)
-        assert (got.start, got.end) == (start, end)
+        assert (got.start, got.end) == (start, end), (tz, ms, kind)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/Paris",
+                        "America/Santiago", "Africa/Cairo"]), instants)  # fmt: skip
+def test_rolling_is_the_query_engines_rolling_window_of_a_day_bucket(name: str, ms: int) -> None:
+    """A rolling period is the engine's rolling_<N>d window for the day bucket."""
+    same_as_the_engine(ZoneInfo(name), ms)
+
+
+@pytest.mark.parametrize("name", ["America/Santiago", "Africa/Cairo"])
+def test_rolling_matches_the_engine_where_days_start_in_a_dst_gap(name: str) -> None:
+    """Days around every offset change of 2020-2030, where a day may start at 01:00."""
+    tz = ZoneInfo(name)
+    lo = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    hi = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    for t in (t for t in transitions(tz) if lo <= t < hi):
+        for day in range(-3, 33):
+            same_as_the_engine(tz, t + day * 86_400_000)
 
 
 def test_an_unknown_kind_names_the_parameter() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,3 +159,32 @@ def test_unknown_zone_names_the_parameter() -> None:
     with pytest.raises(ValueError, match="time zone") as info:
         zone("Nowhere/Special")
     assert getattr(info.value, "param", None) == "tz"
+
+
+def offset_changes(tz: ZoneInfo, lo: int, hi: int) -> list[int]:
+    """UTC instants (ms) in [lo, hi) where the zone's offset changes, by a 15-minute scan."""
+    step = 15 * 60_000
+    return [t for t in range(lo + step, hi, step)
+            if datetime.fromtimestamp((t - step) / 1000, tz).utcoffset()
+            != datetime.fromtimestamp(t / 1000, tz).utcoffset()]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["Pacific/Chatham", "Australia/Lord_Howe", "Europe/Paris"])
+def test_hour_buckets_hold_one_local_hour_at_one_offset(name: str) -> None:
+    """Around every offset change of 2024-2028, including those off the hour."""
+    tz = ZoneInfo(name)
+    lo = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    hi = int(datetime(2028, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    changes = offset_changes(tz, lo, hi)
+    assert len(changes) >= 6
+    for change in changes:
+        start, end = change - 5 * 3_600_000 + 7 * 60_000, change + 5 * 3_600_000
+        found = buckets(start, end, Granularity.HOUR, tz)
+        assert found[0][0] == start and found[-1][1] == end
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(found))
+        assert change in {b for b, _ in found}  # a bucket starts at the change
+        for b_lo, b_hi in found:
+            first = datetime.fromtimestamp(b_lo / 1000, tz)
+            last = datetime.fromtimestamp((b_hi - 1) / 1000, tz)
+            assert (first.date(), first.hour, first.utcoffset()) == (
+                last.date(), last.hour, last.utcoffset()), (name, b_lo, b_hi)  # fmt: skip

@@ -64,10 +64,8 @@ def _midnight(d: date, tz: ZoneInfo) -> int:
 def floor(ms: int, granularity: Granularity, tz: ZoneInfo) -> int:
     """Start of the local bucket containing `ms`."""
     local = _local(ms, tz)
-    if granularity is Granularity.MINUTE:
-        return _ms(local.replace(second=0))
-    if granularity is Granularity.HOUR:
-        return _ms(local.replace(minute=0, second=0))
+    if granularity in (Granularity.MINUTE, Granularity.HOUR):
+        return _floor_clock(ms, MINUTE if granularity is Granularity.MINUTE else HOUR, tz)
     d = local.date()
     if granularity is Granularity.WEEK:
         d -= timedelta(days=d.weekday())
@@ -75,6 +73,22 @@ def floor(ms: int, granularity: Granularity, tz: ZoneInfo) -> int:
         d = d.replace(day=1)
     start = _midnight(d, tz)
     return start if start <= ms else _midnight(d - timedelta(days=1), tz)
+
+
+def _floor_clock(ms: int, step: int, tz: ZoneInfo) -> int:
+    """Start of the local minute or hour holding `ms`, at `ms`'s own UTC offset: where the
+    offset changed since the hour began (Chatham's :45, Lord Howe's half hour), the
+    bucket starts at the change, so a repeated or skipped hour is never one bucket."""
+    offset = _local(ms, tz).utcoffset()
+    assert offset is not None
+    off = int(offset.total_seconds()) * 1000
+    start = (ms + off) // step * step - off
+    if _local(start, tz).utcoffset() == offset:
+        return start
+    edge = ms // MINUTE * MINUTE
+    while _local(edge - MINUTE, tz).utcoffset() == offset:
+        edge -= MINUTE
+    return edge
 
 
 def next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
@@ -89,7 +103,8 @@ def _next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
     if granularity in (Granularity.MINUTE, Granularity.HOUR):
         step = MINUTE if granularity is Granularity.MINUTE else HOUR
         candidate = floor(start + step, granularity, tz)
-        return candidate if candidate > start else start + step
+        candidate = candidate if candidate > start else start + step
+        return _first_offset_change(start, candidate, tz)
     d = _local(start, tz).date()
     if granularity is Granularity.DAY:
         d += timedelta(days=1)
@@ -98,6 +113,19 @@ def _next_edge(start: int, granularity: Granularity, tz: ZoneInfo) -> int:
     else:
         d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
     return _midnight(d, tz)
+
+
+def _first_offset_change(start: int, end: int, tz: ZoneInfo) -> int:
+    """`end`, or the first minute in (start, end) where the UTC offset changes: a bucket
+    never spans a change off the hour (Chatham's :45, Lord Howe's half hour), so each
+    holds one local hour (or minute) at one offset."""
+    offset = _local(start, tz).utcoffset()
+    if _local(end - 1, tz).utcoffset() == offset:
+        return end
+    edge = start + MINUTE
+    while _local(edge, tz).utcoffset() == offset:
+        edge += MINUTE
+    return edge
 
 
 def check_local(ms: int, tz: ZoneInfo, param: str) -> None:
@@ -158,9 +186,15 @@ def windows(
             start = _midnight(local_end.date().replace(day=1), tz)
         else:
             assert isinstance(aggregation_type, int)
-            back = datetime.fromtimestamp(end / 1000, tz).replace(tzinfo=None)
-            back -= timedelta(days=aggregation_type)
-            start = int(back.replace(tzinfo=tz).timestamp() * 1000)
+            end_date = _local(end, tz).date()
+            if _midnight(end_date, tz) == end:
+                # A bucket ending where a local day starts covers whole days back, even
+                # where that day starts at 01:00 (a DST gap at midnight).
+                start = _midnight(end_date - timedelta(days=aggregation_type), tz)
+            else:
+                back = datetime.fromtimestamp(end / 1000, tz).replace(tzinfo=None)
+                back -= timedelta(days=aggregation_type)
+                start = int(back.replace(tzinfo=tz).timestamp() * 1000)
         out.append((start, end))
     return out
 
