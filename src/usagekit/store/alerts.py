@@ -8,6 +8,7 @@ ids grow in commit order: webhook fan-out reads them in id order and misses none
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -40,7 +41,7 @@ class AlertRow(NamedTuple):
 
 def number_text(value: Number) -> str:
     """A number as the exact decimal text kept in the table."""
-    nanos = to_nanos(value)
+    nanos = to_nanos(str(value) if isinstance(value, Decimal) else value)
     units, rest = divmod(abs(nanos), NANO)
     text = f"{units}.{rest:09d}".rstrip("0").rstrip(".")
     return f"-{text}" if nanos < 0 else text
