@@ -235,3 +235,22 @@ def test_only_admin_keys_manage_webhooks(module_db: str, tmp_path: Path) -> None
                 assert k.patch(f"/v1/webhooks/{hook['id']}", json={}).status_code == 403
                 assert k.delete(f"/v1/webhooks/{hook['id']}").status_code == 403
         c.delete(f"/v1/webhooks/{hook['id']}")
+
+
+def test_two_workers_send_each_alert_once(
+    module_db: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Each API process runs a sender; the leases keep them off each other's deliveries."""
+    with serve(module_db, tmp_path, *FAST, "--workers", "2") as live:
+        hook = create(live, receiver.url)
+        rows = add_alerts(module_db, 40, first=400)
+        got = receiver.wait(lambda g: len(g) >= 40)
+        time.sleep(1)  # a second sender's duplicate would have come by now
+        got = receiver.received()
+        assert sorted(r.json()["data"]["subject"] for r in got) == sorted(
+            str(row.subject) for row in rows
+        )
+        assert len({r.id for r in got}) == len(got) == 40
+        assert all(d["status"] == "delivered" for d in deliveries(live, hook["id"]))
+        with live.client() as c:
+            c.delete(f"/v1/webhooks/{hook['id']}")
