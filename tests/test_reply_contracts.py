@@ -24,7 +24,9 @@ from starlette.routing import Match
 
 import usagekit.server.routes
 from usagekit.client import models as sdk
+from usagekit.client import webhook_models as hooks_sdk
 from usagekit.server import models as wire
+from usagekit.server import webhook_models as hooks_wire
 from usagekit.server.profiles import profiles
 from usagekit.store.alerts import CROSSED, AlertRow, record
 
@@ -200,6 +202,10 @@ PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (sdk.RetryResult, wire.RetryOut),
     (sdk.Tenant, wire.TenantOut),
     (sdk.ApiKey, wire.NewKeyOut),
+    (hooks_sdk.Alert, hooks_wire.AlertOut),
+    (hooks_sdk.Webhook, hooks_wire.NewWebhookOut),
+    (hooks_sdk.WebhookDelivery, hooks_wire.DeliveryOut),
+    (hooks_sdk.DeliveryAttempt, hooks_wire.AttemptOut),
 ]
 
 

@@ -9,15 +9,23 @@ refused, and a rotated secret signs alone.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from tests.live import Live, free_port, serve
+from tests.conftest import ADMIN_KEY
+from tests.live import USAGEKIT, Live, free_port, serve
 from tests.webhook_receiver import Receiver
+from usagekit import AsyncClient, Client
+from usagekit.errors import UsagekitError
 from usagekit.store import Store
 from usagekit.store.alerts import CROSSED, AlertRow, record
 
@@ -254,3 +262,70 @@ def test_two_workers_send_each_alert_once(
         assert all(d["status"] == "delivered" for d in deliveries(live, hook["id"]))
         with live.client() as c:
             c.delete(f"/v1/webhooks/{hook['id']}")
+
+
+def cli(live: Live, *args: str, code: int = 0) -> str:
+    env = {**os.environ, "USAGEKIT_URL": live.url, "USAGEKIT_API_KEY": ADMIN_KEY, "COLUMNS": "200"}
+    done = subprocess.run([USAGEKIT, *args], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == code, (done.stdout, done.stderr)
+    return done.stdout
+
+
+def test_sdk_and_cli(module_db: str, tmp_path: Path, receiver: Receiver) -> None:
+    with serve(module_db, tmp_path, *FAST) as live:
+        with Client(live.url, ADMIN_KEY) as sdk:
+            hook = sdk.create_webhook(receiver.url, [CROSSED], "sdk")
+            assert hook.secret is not None and hook.event_types == [CROSSED]
+            rows = add_alerts(module_db, 2, first=500)
+            got = receiver.wait(lambda g: len(g) >= 2)
+            assert all(r.verifies(hook.secret) for r in got)
+            newest = next(iter(sdk.alerts(subject="s501")))
+            assert (newest.subject, newest.usage, newest.limit) == ("s501", 1301, "api-calls")
+            assert newest.period_start == datetime(2026, 9, 1, tzinfo=UTC)
+            assert len(list(sdk.alerts(page_size=1))) >= len(rows)
+            delivered = sdk.webhook_deliveries(hook.id)
+            assert [d.status for d in delivered] == ["delivered"] * 2
+            assert delivered[0].tries[0].status_code == 200
+            assert delivered[0].webhook_id == f"msg_{delivered[0].alert_id}"
+            off = sdk.update_webhook(hook.id, enabled=False, description="off")
+            assert (off.enabled, off.description, off.secret) == (False, "off", None)
+            rotated = sdk.update_webhook(hook.id, rotate_secret=True, enabled=True)
+            assert rotated.secret not in (None, hook.secret) and rotated.enabled
+            assert [w.id for w in sdk.webhooks()].count(hook.id) == 1
+            sdk.retry_delivery(hook.id, delivered[0].id)
+            assert receiver.wait(lambda g: len(g) >= 3)[2].verifies(str(rotated.secret))
+            sdk.delete_webhook(hook.id)
+            with pytest.raises(UsagekitError):
+                sdk.get_webhook(hook.id)
+        made = cli(live, "webhooks", "create", receiver.url, "--description", "cli")
+        secret = made.strip().splitlines()[-1]
+        assert secret.startswith("whsec_")
+        listed = orjson.loads(cli(live, "webhooks", "list", "-f", "json"))
+        [mine] = [w for w in listed if w["description"] == "cli"]
+        add_alerts(module_db, 1, first=600)
+        last = receiver.wait(lambda g: len(g) >= 4)[3]
+        assert last.verifies(secret) and last.json()["data"]["subject"] == "s600"
+        rotated_out = cli(live, "webhooks", "update", mine["id"], "--rotate-secret", "--disable")
+        assert rotated_out.strip().splitlines()[-1].startswith("whsec_")
+        shown = orjson.loads(cli(live, "webhooks", "deliveries", mine["id"], "-f", "json"))
+        assert [d["status"] for d in shown] == ["delivered"]
+        alerts = orjson.loads(cli(live, "alerts", "--subject", "s600", "-f", "json"))
+        assert [(a["subject"], a["usage"]) for a in alerts] == [("s600", 1400)]
+        cli(live, "webhooks", "delete", mine["id"])
+        assert mine["id"] not in cli(live, "webhooks", "list")
+
+
+def test_the_async_sdk(module_db: str, tmp_path: Path) -> None:
+    async def run(url: str) -> None:
+        async with AsyncClient(url, ADMIN_KEY) as sdk:
+            hook = await sdk.create_webhook("http://127.0.0.1:9/async")
+            assert hook.secret is not None
+            assert hook.id in [w.id for w in await sdk.webhooks()]
+            with Client(url, ADMIN_KEY) as blocking:
+                want = [a.id for a in blocking.alerts()]
+            assert [a.id async for a in sdk.alerts(page_size=2)] == want
+            await sdk.delete_webhook(hook.id)
+
+    with serve(module_db, tmp_path, *FAST) as live:
+        add_alerts(module_db, 3, first=700)
+        asyncio.run(run(live.url))

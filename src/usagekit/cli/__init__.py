@@ -5,7 +5,17 @@ from __future__ import annotations
 import sys
 
 # They register their commands.
-from usagekit.cli import backup, config, copy, data, demo, manage, registry, server  # noqa: F401
+from usagekit.cli import (  # noqa: F401
+    backup,
+    config,
+    copy,
+    data,
+    demo,
+    manage,
+    registry,
+    server,
+    webhooks,
+)
 from usagekit.cli.common import app, console
 
 
