@@ -329,3 +329,27 @@ def test_the_async_sdk(module_db: str, tmp_path: Path) -> None:
     with serve(module_db, tmp_path, *FAST) as live:
         add_alerts(module_db, 3, first=700)
         asyncio.run(run(live.url))
+
+
+def test_a_receiver_too_slow_to_answer_is_retried(
+    module_db: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    with serve(module_db, tmp_path, *FAST) as live:
+        hook = create(live, receiver.url)
+        receiver.delays = [3.0]  # over the 2 s timeout
+        add_alerts(module_db, 1, first=800)
+        got = receiver.wait(lambda g: len(g) >= 2)
+        assert got[0].id == got[1].id
+        deadline = time.monotonic() + 20
+        while True:
+            [delivery] = deliveries(live, hook["id"])
+            if delivery["status"] == "delivered":
+                break
+            assert time.monotonic() < deadline, delivery
+            time.sleep(0.1)
+        first, second = delivery["tries"]
+        assert first["status_code"] is None and first["error"] == "timed out after 2 s"
+        assert first["latency_ms"] >= 2000
+        assert second["status_code"] == 200
+        with live.client() as c:
+            c.delete(f"/v1/webhooks/{hook['id']}")

@@ -41,6 +41,7 @@ class Received:
 class Receiver:
     port: int
     statuses: list[int] = field(default_factory=list)  # answers to come, then 200
+    delays: list[float] = field(default_factory=list)  # seconds before answering, then none
     got: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +60,8 @@ class Receiver:
                 with receiver._lock:
                     receiver.got.append(Received(headers, body))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    delay = receiver.delays.pop(0) if receiver.delays else 0.0
+                time.sleep(delay)
                 self.send_response(status)
                 self.send_header("content-length", "2")
                 self.end_headers()

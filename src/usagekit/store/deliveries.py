@@ -176,6 +176,8 @@ class Deliveries:
         disabled: list[str] = []
         with self.write_engine.begin() as conn:
             for o in outcomes:
+                if conn.execute(select(d.id).where(d.id == o.delivery_id)).first() is None:
+                    continue  # its endpoint was deleted while it was being sent
                 conn.execute(
                     insert(webhook_attempts).values(
                         delivery_id=o.delivery_id, at_ms=o.at_ms, status_code=o.status_code,
