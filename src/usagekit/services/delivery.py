@@ -197,8 +197,8 @@ class Deliverer:
             error = str(exc)
         except httpx.TimeoutException:
             error = f"timed out after {self.timeout:g} s"
-        except (httpx.HTTPError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        except Exception as exc:  # any other failure is this attempt's, never the batch's
+            error = f"{type(exc).__name__}: {exc}"[:500]
         latency = int((time.perf_counter() - started) * 1000)
         ok = error is None
         attempts = claim.attempts + 1

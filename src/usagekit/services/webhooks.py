@@ -13,6 +13,8 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from usagekit.core.jsondata import BAD_TEXT
 from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
@@ -59,7 +61,8 @@ def check_url(url: str, allow_link_local: bool) -> str:
     try:
         parts = urlsplit(url)
         host, _port = parts.hostname, parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # what the sender will parse
+    except (ValueError, httpx.InvalidURL) as exc:
         raise bad(f"not a URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise bad("must be an http:// or https:// URL")
