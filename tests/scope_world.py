@@ -33,6 +33,13 @@ NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 WHEN = NOW - timedelta(hours=2)
 
 
+# A per-subject and a tenant-wide limit on meter cpu, over days holding WHEN.
+LIMITS = [
+    {"slug": "cpu-cap", "meter": "cpu", "period": "rolling_7d", "limit": 50},
+    {"slug": "cpu-all", "meter": "cpu", "period": "rolling_7d", "limit": 500, "scope": "tenant"},
+]
+
+
 def tag(tenant: str, subject: str) -> str:
     return f"{tenant}{subject}x"
 
@@ -138,6 +145,9 @@ def seed(client: TestClient, admin: Key, subjects: tuple[str, ...]) -> None:
     meter = {"slug": "cpu", "event_type": "job", "aggregation": "sum",
              "value_property": "cpu_time_ms"}  # fmt: skip
     assert client.post("/v1/meters", json=meter, headers=auth).status_code == 201
+    for limit in LIMITS:
+        made = client.post("/v1/limits", json=limit, headers=auth)
+        assert made.status_code == 201, made.text
     names = [f"proj-{tag(t, s)}" for s in subjects]
     assert client.post("/v1/registry/projects", json={"names": names}, headers=auth).is_success
     good = [e for s in subjects for e in events_of(t, s)]

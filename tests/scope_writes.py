@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from tests.scope_limits import LIMIT_WRITES
 from tests.scope_world import (
     OTHER,
     OWN,
@@ -304,4 +305,5 @@ WRITES: dict[tuple[str, str], Scenario] = {
     ("POST", "/amie/usage/"): amie_usage("/amie/usage/"),
     ("DELETE", "/amie/usage/failed/{ids}"): amie_clear,
     ("POST", "/exchange-auth-code"): exchange,
+    **LIMIT_WRITES,
 }

@@ -23,6 +23,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.routing import Match
 
 import usagekit.server.routes
+from usagekit.client import limits as sdk_limits
 from usagekit.client import models as sdk
 from usagekit.client import webhook_models as hooks_sdk
 from usagekit.server import models as wire
@@ -144,6 +145,23 @@ def test_every_native_reply_is_its_response_model(check: Contracts) -> None:
     check("GET", "/healthz", 200)
     check("GET", "/metrics", 200)
     check("GET", "/v1/events/export", 200)
+    limit = {"slug": "cap", "meter": "cpu", "period": "month", "tz": "Asia/Kathmandu",
+             "limit": "12345678901234567.123456789", "thresholds": [50, 100]}  # fmt: skip
+    check("POST", "/v1/limits", 201, json=limit)
+    whole = {"slug": "all", "meter": "cpu", "period": "day", "limit": 0.5, "scope": "tenant"}
+    check("POST", "/v1/limits", 201, json=whole)
+    check("GET", "/v1/limits", 200)
+    check("GET", "/v1/limits/cap", 200)
+    check("PATCH", "/v1/limits/cap", 200, json={"limit": 9, "description": "nine"})
+    at = {"at": str(T0 + 3_600_000)}
+    status = check("GET", "/v1/limits/cap/status", 200, params={**at, "subject": "alice"})
+    assert status["usage"] == 9 and status["has_access"] is False  # alice: 1 + 3 + 5
+    assert status["thresholds_reached"] == [50, 100]
+    check("GET", "/v1/limits/all/status", 200, params=at)
+    both = check("GET", "/v1/subjects/alice/limits", 200, params=at)
+    assert [s["slug"] for s in both] == ["cap", "all"]
+    check("DELETE", "/v1/limits/cap", 204)
+    check("DELETE", "/v1/limits/all", 204)
     check("DELETE", "/v1/meters/cpu", 204)
     webhook_replies(check)
 
@@ -202,6 +220,8 @@ PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (sdk.RetryResult, wire.RetryOut),
     (sdk.Tenant, wire.TenantOut),
     (sdk.ApiKey, wire.NewKeyOut),
+    (sdk_limits.Limit, wire.LimitOut),
+    (sdk_limits.LimitStatus, wire.LimitStatusOut),
     (hooks_sdk.Alert, hooks_wire.AlertOut),
     (hooks_sdk.Webhook, hooks_wire.NewWebhookOut),
     (hooks_sdk.WebhookDelivery, hooks_wire.DeliveryOut),

@@ -116,6 +116,23 @@ def check_events(key: Key, body: Any) -> None:
     assert {e["id"] for e in body["data"]} == want
 
 
+def check_status(key: Key, body: Any) -> None:
+    assert body["usage"] == BASE[(key.tenant, OWN)]
+    assert body["has_access"] == (BASE[(key.tenant, OWN)] < 50)
+
+
+def check_tenant_status(key: Key, body: Any) -> None:
+    assert body["usage"] == own_total(key)
+
+
+def check_subject_limits(key: Key, body: Any) -> None:
+    usage = {s["slug"]: s["usage"] for s in body}
+    want = {"cpu-cap": BASE[(key.tenant, OWN)]}
+    if not key.confined:
+        want["cpu-all"] = own_total(key)
+    assert usage == want
+
+
 def check_failures(key: Key, body: Any) -> None:
     whose = [r["record"].get("subject") or r["record"].get("Username") for r in body["data"]]
     assert sorted(whose) == sorted([s for s in key.visible for _ in range(3)])
@@ -215,6 +232,17 @@ READS: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/v1/usage/summary"): [
         Probe(f"/v1/usage/summary?{RANGE}&group_by=subject", READERS, check=check_summary),
         Probe(f"/v1/usage/summary?{RANGE}&subject={OTHER}", may("admin", "read", confined=403)),
+    ],
+    ("GET", "/v1/limits"): [Probe("/v1/limits", READERS)],
+    ("GET", "/v1/limits/{slug}"): [Probe("/v1/limits/cpu-cap", READERS)],
+    ("GET", "/v1/limits/{slug}/status"): [
+        Probe(f"/v1/limits/cpu-cap/status?subject={OWN}", READERS, check=check_status),
+        Probe(f"/v1/limits/cpu-cap/status?subject={OTHER}", may("admin", "read", confined=403)),
+        Probe("/v1/limits/cpu-all/status", TENANT_WIDE, check=check_tenant_status),
+    ],
+    ("GET", "/v1/subjects/{subject}/limits"): [
+        Probe(f"/v1/subjects/{OWN}/limits", READERS, check=check_subject_limits),
+        Probe(f"/v1/subjects/{OTHER}/limits", may("admin", "read", confined=403)),
     ],
     ("GET", "/v1/failures"): [Probe("/v1/failures?limit=1000", READERS, check=check_failures)],
     ("GET", "/v1/tenants"): [Probe("/v1/tenants", nobody)],
@@ -376,7 +404,7 @@ def ask(world: World, client: TestClient, key: Key, probe: Probe, url: str) -> h
     return client.request(probe.method, url, headers=headers, json=probe.body)
 
 
-VOLATILE = {"id", "received", "FailedRecordID", "updated_at", "created", "hours"}
+VOLATILE = {"id", "received", "FailedRecordID", "updated_at", "created", "updated", "hours"}
 
 
 def normal(reply: httpx.Response) -> Any:

@@ -11,6 +11,7 @@ from usagekit.cli import (  # noqa: F401
     copy,
     data,
     demo,
+    limits,
     manage,
     registry,
     server,

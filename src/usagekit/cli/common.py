@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -132,12 +133,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _exact(value: Any) -> Any:
+    """An exact total (a Decimal: more digits than a float keeps) as the number it is."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def render(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: str = "") -> None:
     """Rows as a table on the terminal, or CSV / JSON on stdout for other programs."""
     if fmt is Format.json:
-        sys.stdout.write(
-            orjson.dumps(rows, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC).decode() + "\n"
-        )
+        options = orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC
+        sys.stdout.write(orjson.dumps(rows, option=options, default=_exact).decode() + "\n")
     elif fmt is Format.csv:
         import csv
 

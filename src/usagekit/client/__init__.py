@@ -2,6 +2,7 @@
 
 from usagekit.client.aio import AsyncClient
 from usagekit.client.base import RetryPolicy
+from usagekit.client.limits import Limit, LimitStatus
 from usagekit.client.models import (
     ApiKey,
     Event,
@@ -28,6 +29,8 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "Failure",
+    "Limit",
+    "LimitStatus",
     "Meter",
     "QueryResult",
     "Rejection",

@@ -12,6 +12,7 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
+from usagekit.client import limits as limit_ops
 from usagekit.client import ops, webhook_ops
 from usagekit.client.base import BaseClient, Call, Instant, Op, request_call
 from usagekit.client.export import Sink, broken_stream
@@ -140,6 +141,13 @@ class AsyncClient(BaseClient):
     meters = awaitable(ops.meters)
     get_meter = awaitable(ops.get_meter)
     delete_meter = awaitable(ops.delete_meter)
+    limits = awaitable(limit_ops.limits)
+    create_limit = awaitable(limit_ops.create_limit)
+    get_limit = awaitable(limit_ops.get_limit)
+    update_limit = awaitable(limit_ops.update_limit)
+    delete_limit = awaitable(limit_ops.delete_limit)
+    limit_status = awaitable(limit_ops.limit_status)
+    subject_limits = awaitable(limit_ops.subject_limits)
     query = awaitable(ops.query)
     summary = awaitable(ops.summary)
     void = awaitable(ops.void)

@@ -12,6 +12,7 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
+from usagekit.client import limits as limit_ops
 from usagekit.client import ops, webhook_ops
 from usagekit.client.base import BaseClient, Call, Instant, Op, request_call
 from usagekit.client.export import Sink, broken_stream
@@ -140,6 +141,13 @@ class Client(BaseClient):
     meters = blocking(ops.meters)
     get_meter = blocking(ops.get_meter)
     delete_meter = blocking(ops.delete_meter)
+    limits = blocking(limit_ops.limits)
+    create_limit = blocking(limit_ops.create_limit)
+    get_limit = blocking(limit_ops.get_limit)
+    update_limit = blocking(limit_ops.update_limit)
+    delete_limit = blocking(limit_ops.delete_limit)
+    limit_status = blocking(limit_ops.limit_status)
+    subject_limits = blocking(limit_ops.subject_limits)
     query = blocking(ops.query)
     summary = blocking(ops.summary)
     void = blocking(ops.void)

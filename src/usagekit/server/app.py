@@ -25,6 +25,7 @@ from usagekit.server.routes import (
     failures,
     health,
     ingest_health,
+    limits,
     meters,
     webhooks,
 )
@@ -118,7 +119,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         docs_url=None,  # openapi.install serves /docs from the package (no CDN)
         redoc_url=None,
     )
-    for module in (health, events, ingest_health, meters, failures, admin, alerts, webhooks):
+    for module in (
+        health,
+        events,
+        ingest_health,
+        meters,
+        limits,
+        failures,
+        admin,
+        alerts,
+        webhooks,
+    ):
         app.include_router(module.router)
     if settings.metrics:
         app.include_router(metrics_route.router)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from usagekit.core import params
 from usagekit.core.errors import ParamError
@@ -218,3 +218,72 @@ class FailurePage(BaseModel):
 class RetryOut(BaseModel):
     cleared: bool
     result: IngestOut
+
+
+# An exact number as the body sends it: a JSON number, or a string for more digits than
+# a float keeps. Checked in core.limits (the error names the field).
+ExactIn = Annotated[
+    Any,
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]}),
+]
+Period = Literal["day", "week", "month", "rolling_7d", "rolling_30d"]
+
+
+class LimitIn(Strict):
+    slug: Text
+    meter: Text
+    period: Period
+    tz: Text = Field("UTC", description="IANA time zone of the period's edges")
+    limit: ExactIn = Field(description="the value usage is held against (>= 0)")
+    thresholds: list[ExactIn] | None = Field(
+        None, description="percents of the limit, ascending (default [100])"
+    )
+    scope: Literal["subject", "tenant"] = "subject"
+    filter: dict[Text, list[Text]] | None = Field(
+        None, description="{dimension: [values]}: only usage with these values counts"
+    )
+    description: Text | None = Field(None, max_length=2000)
+
+
+class LimitPatch(Strict):
+    """The fields to change; the others stay."""
+
+    period: Period | None = None
+    tz: Text | None = None
+    limit: ExactIn = None
+    thresholds: list[ExactIn] | None = None
+    scope: Literal["subject", "tenant"] | None = None
+    filter: dict[Text, list[Text]] | None = None
+    description: Text | None = Field(None, max_length=2000)
+
+
+class LimitOut(BaseModel):
+    slug: str
+    meter: str
+    period: str
+    tz: str
+    limit: int | float
+    thresholds: list[int | float]
+    scope: str
+    filter: dict[str, list[str]]
+    description: str | None
+    created: str
+    updated: str
+
+
+class LimitStatusOut(BaseModel):
+    slug: str = Field(description="the limit")
+    scope: str
+    subject: str | None = Field(description="null for a tenant-wide limit")
+    usage: int | float = Field(description="the meter's value over the period (0 if none)")
+    limit: int | float
+    remaining: int | float = Field(description="limit - usage, not below 0")
+    has_access: bool = Field(description="usage < limit")
+    percent: int | float | None = Field(
+        description="usage / limit x 100, rounded to 9 places; null for a limit of 0"
+    )
+    period_start: str
+    period_end: str
+    thresholds_reached: list[int | float] = Field(
+        description="thresholds with usage >= limit x threshold / 100"
+    )

@@ -27,7 +27,7 @@ _WHY = {
     "400": "a parameter or the body is invalid; `param` names it",
     "401": "no API key, or an unknown or revoked one",
     "403": "the key's role, tenant or subject does not allow this",
-    "404": "no such meter, key, failure or registry list",
+    "404": "no such meter, limit, key, failure or registry list",
     "409": "it already exists",
     "413": "the body is over the size limit",
     "429": "too many requests; retry after Retry-After seconds",
@@ -35,9 +35,14 @@ _WHY = {
     "507": "the database's storage is full; retry after Retry-After",
 }
 # Routes that create something with a unique name.
-_CONFLICTS = {("post", "/v1/tenants"), ("post", "/v1/meters")}
+_CONFLICTS = {
+    ("post", "/v1/tenants"),
+    ("post", "/v1/meters"),
+    ("post", "/v1/limits"),
+    ("delete", "/v1/meters/{slug}"),  # while limits use it
+}
 # Routes without a path parameter that name something that may not exist (a tenant).
-_MISSING = {("post", "/v1/keys")}
+_MISSING = {("post", "/v1/keys"), ("post", "/v1/limits")}  # a tenant; a meter
 
 
 def statuses(method: str, path: str, op: dict[str, Any]) -> list[str]:

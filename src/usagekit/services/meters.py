@@ -7,7 +7,7 @@ from usagekit.core.meters import Meter
 from usagekit.core.presets import profile_of
 from usagekit.services.allowed_writes import write
 from usagekit.services.caller import Caller
-from usagekit.services.errors import NotFound
+from usagekit.services.errors import Conflict, NotFound
 from usagekit.services.presets import check_deletable, check_user_slug
 from usagekit.store import Store
 
@@ -58,4 +58,8 @@ def create_meter(store: Store, tenant_id: int, meter: Meter) -> Meter:
 @write
 def delete_meter(store: Store, meter: Meter) -> None:
     check_deletable(meter.slug)
+    used = [limit.slug for limit in store.limits.of_meter(meter.id)]
+    if used:
+        names = ", ".join(used)
+        raise Conflict(f"meter {meter.slug!r} has limits ({names}); delete them first", "slug")
     store.delete_meter(meter)

@@ -18,6 +18,7 @@ from usagekit.store.errors import AlreadyExists, StoreError
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
 from usagekit.store.failures import Failures
 from usagekit.store.ingest_stats import IngestStats
+from usagekit.store.limits import Limits
 from usagekit.store.meters import Meters
 from usagekit.store.processing import Processing
 from usagekit.store.registry import Registry
@@ -39,6 +40,7 @@ class Store:
         self.ingest_stats = IngestStats(engine)
         self.registry = Registry(engine, clock)
         self.processing = Processing(engine, self.events)
+        self.limits = Limits(engine, self.events.write_engine, clock)
         self.alerts = Alerts(engine)
         self.webhooks = Endpoints(engine, clock)
         self.deliveries = Deliveries(engine)

@@ -15,16 +15,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from usagekit.server.errors import ApiError
+from usagekit.server.responses import STATIC_TYPES
 
 router = APIRouter(include_in_schema=False)
 
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-}
 # The page talks to this server only; uPlot sets element styles, hence 'unsafe-inline'.
 HEADERS = {
     "Content-Security-Policy": (
@@ -51,10 +45,10 @@ def assets() -> dict[str, tuple[bytes, str, str]]:
             name = f"{prefix}{entry.name}"
             if entry.is_dir():
                 pending.append((entry, f"{name}/"))
-            elif PurePosixPath(name).suffix in TYPES:
+            elif PurePosixPath(name).suffix in STATIC_TYPES:
                 body = entry.read_bytes()
                 tag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
-                found[name] = (body, TYPES[PurePosixPath(name).suffix], tag)
+                found[name] = (body, STATIC_TYPES[PurePosixPath(name).suffix], tag)
     return found
 
 

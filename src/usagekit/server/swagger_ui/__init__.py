@@ -14,15 +14,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, Response
 
 from usagekit.server.errors import ApiError
+from usagekit.server.responses import STATIC_TYPES
 
 router = APIRouter(include_in_schema=False)
 
-TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".png": "image/png",
-    ".txt": "text/plain; charset=utf-8",
-}
 SERVED = frozenset(
     {
         "swagger-ui-bundle.js",
@@ -59,5 +54,5 @@ async def docs_file(name: str) -> Response:
         raise ApiError(404, f"no docs file {name!r}", "name")
     suffix = name[name.rindex(".") :]
     return Response(
-        asset(name), media_type=TYPES[suffix], headers={"Cache-Control": "max-age=86400"}
+        asset(name), media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "max-age=86400"}
     )
