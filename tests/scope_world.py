@@ -167,6 +167,9 @@ def seed(client: TestClient, admin: Key, subjects: tuple[str, ...]) -> None:
         ]
         reply = amie_send(client, admin, records).json()
         assert reply["LoadedRecordCount"] == 1 and reply["FailedRecordCount"] == 1, reply
+    from tests.scope_webhooks import seed_alerts  # it imports this module
+
+    seed_alerts(client, t, subjects)
 
 
 def make_keys(client: TestClient, tenant: str, combos: list[tuple[str, bool]]) -> dict[Any, Key]:

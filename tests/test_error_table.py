@@ -42,6 +42,8 @@ NOT_ANSWERS = {
     "usagekit.server.body_limit.BodyTooLarge": "an HTTPException with its own status",
     "usagekit.services.allowed_writes.NotAWrite": "a bug: code handed the writer an "
     "unregistered function (500)",
+    "usagekit.services.delivery.Refused": "a webhook address refused at send time, kept as "
+    "the attempt's error",
 }
 SERVER_SIDE = ("usagekit.core", "usagekit.store", "usagekit.services", "usagekit.server")
 

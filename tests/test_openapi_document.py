@@ -20,10 +20,10 @@ from usagekit.server.settings import Settings
 
 # A value for each path parameter that names something real (or that needs none).
 PATH_VALUES = {"slug": "cpu", "failure_id": "1", "key_id": "key_nope", "kind": "users",
-               "subject": "alice"}  # fmt: skip
+               "subject": "alice", "webhook_id": "wh_nope", "delivery_id": "1"}  # fmt: skip
 # Bodies for the operations whose path parameters are tried (the body is checked first).
 VALID_BODIES = {"register_names": {"names": ["a"]}, "unregister_names": {"names": ["a"]},
-                "update_limit": {"description": "x"}}  # fmt: skip
+                "update_limit": {"description": "x"}, "update_webhook": {}}  # fmt: skip
 METER = {"slug": "cpu", "event_type": "job", "aggregation": "sum", "value_property": "cpu"}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,8 +25,11 @@ from starlette.routing import Match
 import usagekit.server.routes
 from usagekit.client import limits as sdk_limits
 from usagekit.client import models as sdk
+from usagekit.client import webhook_models as hooks_sdk
 from usagekit.server import models as wire
+from usagekit.server import webhook_models as hooks_wire
 from usagekit.server.profiles import profiles
+from usagekit.store.alerts import CROSSED, AlertRow, record
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -159,9 +163,41 @@ def test_every_native_reply_is_its_response_model(check: Contracts) -> None:
     check("DELETE", "/v1/limits/cap", 204)
     check("DELETE", "/v1/limits/all", 204)
     check("DELETE", "/v1/meters/cpu", 204)
+    webhook_replies(check)
 
     declared = {(m, r.path) for r in check.routes for m in r.methods}
     assert declared - check.seen == set(), "a native route was not exercised"
+
+
+def webhook_replies(check: Contracts) -> None:
+    """/v1/alerts over alerts written as the writer would, and every /v1/webhooks route."""
+    store = check.client.app.state.ctx.store  # type: ignore[attr-defined]
+    tenant = store.accounts.tenant_by_name("default")
+    rows = [
+        AlertRow(tenant.id, CROSSED, 1, "calls", subject, threshold, usage, 1000, T0,
+                 T0 + 86_400_000, T0 + i)
+        for i, (subject, threshold, usage) in enumerate(
+            [("alice", 80, 800), (None, 100, Decimal("1000.5")), ("bob", 50, 0.5)]
+        )
+    ]  # fmt: skip
+    with store.events.write_engine.begin() as conn:
+        record(conn, rows)
+    page = check("GET", "/v1/alerts", 200, params={"limit": 2})
+    assert [a["subject"] for a in page["data"]] == ["bob", None]
+    check("GET", "/v1/alerts", 200, params={"cursor": page["next_cursor"], "subject": "alice"})
+    made = check("POST", "/v1/webhooks", 201, json={"url": "http://127.0.0.1:9/h"})
+    hook = f"/v1/webhooks/{made['id']}"
+    check("GET", "/v1/webhooks", 200)
+    check("GET", hook, 200)
+    check("PATCH", hook, 200, json={"enabled": False, "rotate_secret": True})
+    store.deliveries.fan_out(T0)  # none: the endpoint is off
+    check("PATCH", hook, 200, json={"enabled": True})
+    with store.events.write_engine.begin() as conn:
+        record(conn, rows[:1])
+    assert store.deliveries.fan_out(T0) == 1
+    listed = check("GET", f"{hook}/deliveries", 200)
+    check("POST", f"{hook}/deliveries/{listed['data'][0]['id']}/retry", 202)
+    check("DELETE", hook, 204)
 
 
 # The SDK's names for fields the wire spells otherwise, and its own additions.
@@ -186,6 +222,10 @@ PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (sdk.ApiKey, wire.NewKeyOut),
     (sdk_limits.Limit, wire.LimitOut),
     (sdk_limits.LimitStatus, wire.LimitStatusOut),
+    (hooks_sdk.Alert, hooks_wire.AlertOut),
+    (hooks_sdk.Webhook, hooks_wire.NewWebhookOut),
+    (hooks_sdk.WebhookDelivery, hooks_wire.DeliveryOut),
+    (hooks_sdk.DeliveryAttempt, hooks_wire.AttemptOut),
 ]
 
 

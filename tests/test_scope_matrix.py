@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from tests.conftest import new_tenant_key
+from tests.scope_webhooks import WEBHOOK_WRITES, admin_or, check_alerts, other_hook, own_hook
 from tests.scope_world import (
     BASE,
     NOW,
@@ -40,12 +41,13 @@ from tests.scope_world import (
     other_tenant,
     tag,
 )
-from tests.scope_writes import WRITES
+from tests.scope_writes import WRITES as CORE_WRITES
 from usagekit.profiles.launchdarkly.endpoints import ENDPOINTS
 from usagekit.server.app import create_app
 from usagekit.server.settings import Settings
 
 Expect = Callable[[Key], int]
+WRITES = {**CORE_WRITES, **WEBHOOK_WRITES}
 
 
 def may(*roles: str, confined: int = 200, ok: int = 200) -> Expect:
@@ -315,6 +317,22 @@ READS: dict[tuple[str, str], list[Probe]] = {
     ("POST", "/api/v1/usage/update"): [
         Probe("/api/v1/usage/update", geobox_user(OWN), method="POST", body={"user_id": OWN}),
         Probe("/api/v1/usage/update", geobox_user(OTHER), method="POST", body={"user_id": OTHER}),
+    ],
+}
+
+READS |= {
+    ("GET", "/v1/alerts"): [
+        Probe("/v1/alerts?limit=1000", READERS, check=check_alerts),
+        Probe(f"/v1/alerts?subject={OTHER}", may("admin", "read", confined=403)),
+    ],
+    ("GET", "/v1/webhooks"): [Probe("/v1/webhooks", ADMIN, compare=False)],
+    ("GET", "/v1/webhooks/{webhook_id}"): [
+        Probe(own_hook(), ADMIN, compare=False),
+        Probe(other_hook, admin_or(404), compare=False),
+    ],
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): [
+        Probe(own_hook("/deliveries"), ADMIN, compare=False),
+        Probe(lambda w, k: other_hook(w, k) + "/deliveries", admin_or(404), compare=False),
     ],
 }
 

@@ -15,6 +15,7 @@ from usagekit.cli import (  # noqa: F401
     manage,
     registry,
     server,
+    webhooks,
 )
 from usagekit.cli.common import app, console
 

@@ -71,6 +71,16 @@ def serve(
     key_cache_seconds: Annotated[float | None, _option("key_cache_seconds")] = None,
     secret_file: Annotated[str | None, _option("secret_file")] = None,
     fixed_now: Annotated[str | None, _option("fixed_now")] = None,
+    webhook_timeout: Annotated[float | None, _option("webhook_timeout")] = None,
+    webhook_first_retry: Annotated[float | None, _option("webhook_first_retry")] = None,
+    webhook_retry_for: Annotated[float | None, _option("webhook_retry_for")] = None,
+    webhook_allow_link_local: Annotated[
+        bool | None,
+        _option(
+            "webhook_allow_link_local",
+            "--webhook-allow-link-local/--no-webhook-allow-link-local",
+        ),
+    ] = None,
 ) -> None:
     """Run the API server (SQLite usagekit.db by default).
 

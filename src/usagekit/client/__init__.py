@@ -19,11 +19,14 @@ from usagekit.client.models import (
     VoidResult,
 )
 from usagekit.client.sync import Client
+from usagekit.client.webhook_models import Alert, DeliveryAttempt, Webhook, WebhookDelivery
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "AsyncClient",
     "Client",
+    "DeliveryAttempt",
     "Event",
     "Failure",
     "Limit",
@@ -39,4 +42,6 @@ __all__ = [
     "Tenant",
     "UsagePoint",
     "VoidResult",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -13,10 +13,11 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 import httpx
 
 from usagekit.client import limits as limit_ops
-from usagekit.client import ops
+from usagekit.client import ops, webhook_ops
 from usagekit.client.base import BaseClient, Call, Instant, Op, request_call
 from usagekit.client.export import Sink, broken_stream
 from usagekit.client.models import Event, Failure
+from usagekit.client.webhook_models import Alert
 from usagekit.errors import UsagekitError
 
 P = ParamSpec("P")
@@ -162,6 +163,13 @@ class Client(BaseClient):
     api_keys = blocking(ops.api_keys)
     revoke_key = blocking(ops.revoke_key)
     health = blocking(ops.health)
+    webhooks = blocking(webhook_ops.webhooks)
+    get_webhook = blocking(webhook_ops.get_webhook)
+    create_webhook = blocking(webhook_ops.create_webhook)
+    update_webhook = blocking(webhook_ops.update_webhook)
+    delete_webhook = blocking(webhook_ops.delete_webhook)
+    webhook_deliveries = blocking(webhook_ops.webhook_deliveries)
+    retry_delivery = blocking(webhook_ops.retry_delivery)
 
     def _pages(
         self, path: str, params: list[tuple[str, str]], parse: Callable[[Any], T]
@@ -184,6 +192,17 @@ class Client(BaseClient):
         """Stored events, newest first, voided ones included; follows cursors lazily."""
         params = ops.events_params(start, end, type, subject, page_size)
         return self._pages("/v1/events", params, Event.from_json)
+
+    def alerts(
+        self,
+        subject: str | None = None,
+        type: str | None = None,
+        limit: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[Alert]:
+        """Alerts (limit thresholds crossed and cleared), newest first; follows cursors lazily."""
+        params = webhook_ops.alerts_params(subject, type, limit, page_size)
+        return self._pages("/v1/alerts", params, Alert.from_json)
 
     def failures(self, page_size: int = 1000) -> Iterator[Failure]:
         """Rejected and unprocessable records, newest first; follows cursors lazily."""

@@ -20,12 +20,14 @@ from usagekit.server.context import Context
 from usagekit.server.observe import RequestLog
 from usagekit.server.routes import (
     admin,
+    alerts,
     events,
     failures,
     health,
     ingest_health,
     limits,
     meters,
+    webhooks,
 )
 from usagekit.server.routes import metrics as metrics_route
 from usagekit.server.settings import Settings
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         await run_in_threadpool(ensure_presets, opened)
         await context.writer.start()
         sampler = asyncio.create_task(metrics_route.sample_processes(context.writer))
+        # Webhooks go out beside the writer, never in a request (services.delivery).
+        delivering = asyncio.create_task(context.deliverer.run(), name="usagekit-webhooks")
         app.state.ctx = context
         # Modules, routes and caches live as long as the server: leave them out of every
         # garbage collection, which otherwise walks them all on each full pass.
@@ -97,6 +101,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             yield
         finally:
             sampler.cancel()
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
             await context.writer.stop()
             metrics.forget_process()
             context.buckets.close()
@@ -113,7 +119,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         docs_url=None,  # openapi.install serves /docs from the package (no CDN)
         redoc_url=None,
     )
-    for module in (health, events, ingest_health, meters, limits, failures, admin):
+    for module in (
+        health,
+        events,
+        ingest_health,
+        meters,
+        limits,
+        failures,
+        admin,
+        alerts,
+        webhooks,
+    ):
         app.include_router(module.router)
     if settings.metrics:
         app.include_router(metrics_route.router)

@@ -11,9 +11,10 @@ from usagekit.core.records import ApiKey
 from usagekit.server.admission import Admission
 from usagekit.server.errors import ApiError
 from usagekit.server.ratelimit import BucketTable, RateLimiter
-from usagekit.server.secret import server_secret
+from usagekit.server.secret import derive, server_secret
 from usagekit.server.settings import Settings
 from usagekit.services.admin import Admin, hash_key
+from usagekit.services.delivery import Deliverer, RetryPolicy
 from usagekit.services.ingest import MeterLookup
 from usagekit.services.queries.series import Query
 from usagekit.services.writer import ProcessWriter, ThreadWriter, Writer
@@ -45,12 +46,28 @@ class Context:
         self.failures = RateLimiter(fail_rate, max(10.0, 10 * fail_rate), self.buckets, "failed")
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
         self._secret: bytes | None = None
+        policy = RetryPolicy(
+            first_ms=int(settings.webhook_first_retry * 1000),
+            total_ms=int(settings.webhook_retry_for * 1000),
+        )
+        self.deliverer = Deliverer(
+            store,
+            self.writer,
+            self.webhook_key,
+            policy=policy,
+            timeout=settings.webhook_timeout,
+            allow_link_local=settings.webhook_allow_link_local,
+        )
 
     def secret(self) -> bytes:
         """The server secret (server.secret), read or made on first use."""
         if self._secret is None:
             self._secret = server_secret(self.settings)
         return self._secret
+
+    def webhook_key(self, endpoint_id: str, version: int) -> bytes:
+        """An endpoint's signing key: never stored, derived from the server secret."""
+        return derive(self.secret(), "webhook", endpoint_id, version)
 
     async def authenticate(self, secret: str, client: str) -> ApiKey | None:
         """The live key for a secret (looked up at most every key_cache_seconds), or None.

@@ -167,6 +167,32 @@ class Settings(BaseSettings):
         "reproducible demos and tests; unset: the real clock",
     )
 
+    webhook_timeout: float = Field(
+        10.0,
+        ge=0.1,
+        le=300,
+        description="seconds a webhook receiver has to answer; slower counts as a failed attempt",
+    )
+    webhook_first_retry: float = Field(
+        5.0,
+        ge=0.01,
+        le=3600,
+        description="seconds before a failed webhook delivery is first retried (plus up to "
+        "half again, at random); each later wait doubles, up to 2 hours",
+    )
+    webhook_retry_for: float = Field(
+        86400.0,
+        ge=0.1,
+        le=30 * 86400,
+        description="seconds of retries a webhook delivery gets before it is marked failed",
+    )
+    webhook_allow_link_local: bool = Field(
+        False,
+        description="let webhooks reach link-local and cloud metadata addresses "
+        "(169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200), refused otherwise; "
+        "loopback and private networks are always allowed",
+    )
+
     _sources: dict[str, Source] = PrivateAttr(default_factory=dict)
     _config_file: str | None = PrivateAttr(None)
 
@@ -184,7 +210,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "port", "workers", "body_limit", "rate_limit", "rate_burst", "auth_failure_limit",
-        "max_inflight", "max_inflight_bytes", "key_cache_seconds",
+        "max_inflight", "max_inflight_bytes", "key_cache_seconds", "webhook_timeout",
+        "webhook_first_retry", "webhook_retry_for",
         mode="before",
     )  # fmt: skip
     @classmethod

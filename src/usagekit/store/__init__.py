@@ -11,6 +11,8 @@ from usagekit.core.clock import END_OF_TIME, SYSTEM_CLOCK, Clock
 from usagekit.core.meters import Meter
 from usagekit.store import migrate
 from usagekit.store.accounts import Accounts
+from usagekit.store.alerts import Alerts
+from usagekit.store.deliveries import Deliveries
 from usagekit.store.engine import make_engine
 from usagekit.store.errors import AlreadyExists, StoreError
 from usagekit.store.events import BatchOutcome, Events, TenantBatch
@@ -21,6 +23,7 @@ from usagekit.store.meters import Meters
 from usagekit.store.processing import Processing
 from usagekit.store.registry import Registry
 from usagekit.store.rollups import Rollups
+from usagekit.store.webhooks import Endpoints
 
 
 class Store:
@@ -38,6 +41,9 @@ class Store:
         self.registry = Registry(engine, clock)
         self.processing = Processing(engine, self.events)
         self.limits = Limits(engine, self.events.write_engine, clock)
+        self.alerts = Alerts(engine)
+        self.webhooks = Endpoints(engine, clock)
+        self.deliveries = Deliveries(engine)
 
     @classmethod
     def open(

@@ -270,6 +270,8 @@ webhook_endpoints = Table(
     Column("enabled", Integer, nullable=False),  # 0/1
     Column("disabled_reason", Text),
     Column("failing_since_ms", BigInteger),
+    # Alerts up to this id are fanned out to it (or were made before it existed).
+    Column("last_alert_id", BigInteger, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
     Index("ix_webhook_endpoints_tenant", "tenant_id"),

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Integer(), nullable=False),
         sa.Column("disabled_reason", sa.Text()),
         sa.Column("failing_since_ms", sa.BigInteger()),
+        sa.Column("last_alert_id", sa.BigInteger(), nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
     )
