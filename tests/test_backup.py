@@ -144,6 +144,7 @@ def rollups(db: str) -> list[tuple[Any, ...]]:
     return rows
 
 
+@pytest.mark.slow
 def test_sqlite_backup_while_ingesting_restores_to_exact_totals(tmp_path: Path) -> None:
     db, snapshot, restored = tmp_path / "live.db", tmp_path / "snap.db", tmp_path / "restored.db"
     before, acked = backup_while_ingesting(str(db), tmp_path, snapshot)
@@ -226,6 +227,7 @@ def test_postgresql_backup_while_ingesting_restores_with_pg_restore(tmp_path: Pa
                 conn.execute(f"DROP DATABASE {database} WITH (FORCE)")
 
 
+@pytest.mark.slow
 def test_sqlite_snapshot_restores_into_an_empty_postgresql_schema(tmp_path: Path) -> None:
     db, snapshot = tmp_path / "s.db", tmp_path / "snap.db"
     with serve(str(db), tmp_path) as live, live.client() as c:

@@ -28,6 +28,7 @@ def batch(tag: str, n: int) -> list[dict[str, object]]:
     ]
 
 
+@pytest.mark.slow
 def test_wire_limits_docs_and_rate_limit(db_url: str, tmp_path: Path) -> None:
     with (
         serve(db_url, tmp_path, "--rate-limit", "5", "--body-limit", "20000") as live,

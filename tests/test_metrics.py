@@ -116,6 +116,7 @@ def test_counts_events_and_requests_exactly(db_url: str, tmp_path: Path) -> None
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_counts_sum_over_workers(db_url: str, tmp_path: Path) -> None:
     """With two workers every request is counted once, whichever worker served it."""
     sent = 0
@@ -153,6 +154,7 @@ def serving_pids(log: str) -> set[str]:
     return set(re.findall(r"pid=(\d+) msg=request method=POST", log))
 
 
+@pytest.mark.slow
 def test_metrics_directory_is_private_and_removed(tmp_path: Path) -> None:
     own = tmp_path / "tmp"
     own.mkdir()

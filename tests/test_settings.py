@@ -190,6 +190,7 @@ def test_config_command_shows_sources_and_masks_secrets(tmp_path: Path) -> None:
     assert set(rows) == set(Settings.model_fields) - {"rate_table"}
 
 
+@pytest.mark.slow
 def test_writer_setting_from_the_environment_is_used(tmp_path: Path) -> None:
     """USAGEKIT_WRITER=thread runs no writer process (it was documented but ignored)."""
     children = {}
@@ -201,6 +202,7 @@ def test_writer_setting_from_the_environment_is_used(tmp_path: Path) -> None:
     assert children["thread"] == [] and children["process"], children
 
 
+@pytest.mark.slow
 def test_workers_run_with_the_config_file_settings(tmp_path: Path) -> None:
     """--workers N: each worker gets every setting, those of the file too."""
     config = tmp_path / "usagekit.toml"

@@ -38,6 +38,7 @@ def test_first_key_is_shown_once_before_uvicorn_with_an_export_line(
         assert secret not in live.log.read_text()  # shown once only
 
 
+@pytest.mark.slow
 def test_bootstrap_key_that_is_not_installed_is_said_in_one_line(
     db_url: str, tmp_path: Path
 ) -> None:

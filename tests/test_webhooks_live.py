@@ -142,6 +142,7 @@ def test_signed_alerts_retried_with_the_same_id(
             assert c.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
 
 
+@pytest.mark.slow
 def test_a_receiver_down_for_a_while_gets_every_alert(module_db: str, tmp_path: Path) -> None:
     receiver = Receiver(free_port())  # not started: down
     with serve(module_db, tmp_path, *FAST) as live:
@@ -177,6 +178,7 @@ def receiver_up_after_failures(live: Live, webhook_id: str) -> None:
     raise AssertionError("deliveries did not fail as expected")
 
 
+@pytest.mark.slow
 def test_sigkill_with_deliveries_pending_loses_none(module_db: str, tmp_path: Path) -> None:
     port = free_port()
     receiver = Receiver(free_port())  # down while the first server runs
@@ -245,6 +247,7 @@ def test_only_admin_keys_manage_webhooks(module_db: str, tmp_path: Path) -> None
         c.delete(f"/v1/webhooks/{hook['id']}")
 
 
+@pytest.mark.slow
 def test_two_workers_send_each_alert_once(
     module_db: str, tmp_path: Path, receiver: Receiver
 ) -> None:
@@ -271,6 +274,7 @@ def cli(live: Live, *args: str, code: int = 0) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_sdk_and_cli(module_db: str, tmp_path: Path, receiver: Receiver) -> None:
     with serve(module_db, tmp_path, *FAST) as live:
         with Client(live.url, ADMIN_KEY) as sdk:
@@ -331,6 +335,7 @@ def test_the_async_sdk(module_db: str, tmp_path: Path) -> None:
         asyncio.run(run(live.url))
 
 
+@pytest.mark.slow
 def test_a_receiver_too_slow_to_answer_is_retried(
     module_db: str, tmp_path: Path, receiver: Receiver
 ) -> None:

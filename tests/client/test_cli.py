@@ -118,6 +118,7 @@ def test_rejected_records_go_to_a_file_and_the_exit_status(live: Live, tmp_path:
     assert no_time[0]["id"] not in [f["id"] for f in left]
 
 
+@pytest.mark.slow
 def test_export_events_and_void(live: Live, tmp_path: Path) -> None:
     run(live, "send", "-", stdin=ndjson(jobs(50, prefix="exp")))
     target = tmp_path / "all.csv"
@@ -137,6 +138,7 @@ def test_export_events_and_void(live: Live, tmp_path: Path) -> None:
     assert next(e for e in listed if e["id"] == "exp-0")["voided_at"] is not None
 
 
+@pytest.mark.slow
 def test_tenants_keys_and_meters(live: Live) -> None:
     run(live, "tenants", "create", "cli-tenant")
     assert "cli-tenant" in run(live, "tenants", "list").stdout

@@ -102,6 +102,7 @@ def _code(live: Live, *args: str, key: str = ADMIN_KEY, **kw: Any) -> int:
     return done.returncode
 
 
+@pytest.mark.slow
 def test_exit_codes_follow_the_readme_table(live: Live, tmp_path: Path) -> None:
     """0 done; 1 done in part; 2 nothing done (bad command line, the request failed)."""
     good = tmp_path / "good.ndjson"
@@ -142,6 +143,7 @@ def test_send_reads_input_format_and_keeps_the_old_spelling(live: Live, tmp_path
     assert "--input-format" in bad.stderr
 
 
+@pytest.mark.slow
 def test_query_bounds_in_every_form_match_rfc3339(live: Live) -> None:
     run(live, "meters", "create", "ctime", "--event-type", "ctime", "--aggregation", "count")
     from datetime import UTC, datetime, timedelta
@@ -170,6 +172,7 @@ def _demo_keys(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return {words[0]: words[-1] for words in lines}
 
 
+@pytest.mark.slow
 def test_demo_reuses_its_keys(live: Live, tmp_path: Path) -> None:
     kept = tmp_path / "state" / "demo-keys.json"
     args = ("demo", "--days", "1", "--scale", "0.02", "--keys-file", str(kept))
@@ -195,6 +198,7 @@ def test_demo_reuses_its_keys(live: Live, tmp_path: Path) -> None:
     assert third["globex-maps"] == first["globex-maps"]
 
 
+@pytest.mark.slow
 def test_meters_list_shows_ones_own_and_all_shows_the_presets(live: Live) -> None:
     from usagekit.core.presets import PRESETS
 

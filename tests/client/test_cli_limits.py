@@ -19,6 +19,7 @@ def live(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield server
 
 
+@pytest.mark.slow
 def test_limits_from_create_to_delete(live: Live) -> None:
     run(live, "meters", "create", "lim_cpu", "--event-type", "lim_job", "--aggregation", "sum",
         "--value-property", "v", "--dimension", "region=region")  # fmt: skip

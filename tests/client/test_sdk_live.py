@@ -54,6 +54,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.mark.slow
 def test_rate_limited_server_is_waited_out(tmp_path: Path) -> None:
     """Against --rate-limit 5/s, twenty calls from two threads all succeed, none raise 429."""
     with serve(str(tmp_path / "rl.db"), tmp_path, "--rate-limit", "5") as server:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Route
 
 from tests.conftest import ADMIN_KEY
@@ -18,6 +19,7 @@ from tests.live import Live
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+@pytest.mark.slow
 def test_docs_render_offline_and_authorize_works(browser: Browser, live: Live) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []

@@ -27,6 +27,7 @@ def resize_back_and_forth(page: Page, width: int) -> None:
         page.wait_for_timeout(60)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_errors_across_pages_and_resizes(browser: Browser, live: Live, width: int) -> None:
     context = browser.new_context(viewport={"width": width, "height": 800})

@@ -86,6 +86,7 @@ def lenient(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.mark.slow
 def test_profile_routes_answer_hostile_queries_without_a_5xx(lenient: TestClient) -> None:
     client = lenient
     token = elevate_token(client)
