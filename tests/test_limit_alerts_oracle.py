@@ -25,15 +25,15 @@ from tests import oracle
 from tests.conftest import new_tenant_key
 from tests.core.test_limit_periods import expected as expected_period
 from tests.test_limits_oracle import (
-    EXACT,
     SUBJECTS,
     decoded,
     exact,
+    exact_meter_scenarios,
     got_status,
     limit_specs,
     want_status,
 )
-from tests.test_query_oracle import DAY, examples, instants, scenarios
+from tests.test_query_oracle import DAY, examples, instants
 from usagekit.core.clock import FixedClock
 from usagekit.core.limit_periods import PeriodKind
 
@@ -45,15 +45,7 @@ counter = iter(range(10**9))
 
 @st.composite
 def commit_scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    sc: dict[str, Any] = draw(scenarios())
-    sc["meter"]["aggregation"] = agg = draw(st.sampled_from(EXACT))
-    if agg == "count":
-        sc["meter"].pop("value_property", None)
-    elif agg == "unique_count":
-        if sc["meter"].get("value_property") not in (None, "project"):
-            sc["meter"]["value_property"] = "project"
-    else:
-        sc["meter"]["value_property"] = "v"
+    sc: dict[str, Any] = draw(exact_meter_scenarios())
     events = sc["events"] + sc["resend"]
     times = [oracle.ms_of(e["time"]) for e in events]
     lo, hi = min(times) - DAY, max(times) + 3 * DAY
