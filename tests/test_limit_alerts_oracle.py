@@ -90,16 +90,20 @@ class Replay:
                     known.add((e["source"], e["id"]))
                     moved.append(e)
             self.sent += step["send"]
-        else:
+            for body in self.sc["limits"]:
+                self._limit(body, moved, now, voided=False)
+            return
+        for source in ("a", "b"):  # one void request, so one commit, per source
             live = {(e["source"], e["id"]): e for e in self.live()}
             moved = []
             for e in step["void"]:
                 key = (e["source"], e["id"])
-                if key in live and key not in self.voided:
+                if e["source"] == source and key in live and key not in self.voided:
                     self.voided.add(key)
                     moved.append(live[key])
-        for body in self.sc["limits"]:
-            self._limit(body, moved, now, voided="void" in step)
+            if moved:
+                for body in self.sc["limits"]:
+                    self._limit(body, moved, now, voided=True)
 
     def _limit(self, body: dict[str, Any], moved: list[dict[str, Any]], now: int,
                voided: bool) -> None:  # fmt: skip

@@ -158,6 +158,9 @@ class LimitKeeper:
                 "cell": None if cell is None else cell_text(cell),
             }  # fmt: skip
         _save(conn, rows)
+        moved = sorted(s for s, _ in rows if s in carried)
+        if moved:
+            _drop_others(conn, limit.id, next(iter(rows))[1], moved)
         return alerts
 
     @staticmethod
@@ -353,26 +356,27 @@ def _carry(
     conn: Connection, limit_id: int, touches: dict[Key, _Touch]
 ) -> dict[str, frozenset[int]]:
     """A rolling limit's crossed thresholds from each subject's other window (the one
-    kept before this day's), whose rows (and members) are dropped: one per subject."""
+    kept before this day's; `_drop_others` removes it once this day's is saved)."""
     c = limit_state.c
     start = next(iter(touches))[1]
-    subjects = sorted({s for s, _ in touches})
-    found: dict[str, tuple[int, frozenset[int]]] = {}
-    for part in chunks(subjects, 500):
-        query = select(c.subject, c.period_start, c.crossed).where(
+    found: dict[str, frozenset[int]] = {}
+    for part in chunks(sorted({s for s, _ in touches}), 500):
+        query = select(c.subject, c.crossed).where(
             c.limit_id == limit_id, c.subject.in_(part), c.period_start != start
         )
-        for subject, begun, crossed in conn.execute(query):
-            if subject not in found or begun > found[subject][0]:
-                found[subject] = (begun, frozenset(orjson.loads(crossed)))
-    if found:
-        for table in (limit_state, limit_members):
-            for part in chunks(sorted(found), 500):
-                conn.execute(delete(table).where(
-                    table.c.limit_id == limit_id, table.c.subject.in_(part),
-                    table.c.period_start != start,
-                ))  # fmt: skip
-    return {s: crossed for s, (_, crossed) in found.items()}
+        for subject, crossed in conn.execute(query):
+            found[subject] = frozenset(orjson.loads(crossed))
+    return found
+
+
+def _drop_others(conn: Connection, limit_id: int, start: int, subjects: list[str]) -> None:
+    """Remove these subjects' rows (and members) of windows other than `start`'s."""
+    for table in (limit_state, limit_members):
+        for part in chunks(subjects, 500):
+            conn.execute(delete(table).where(
+                table.c.limit_id == limit_id, table.c.subject.in_(part),
+                table.c.period_start != start,
+            ))  # fmt: skip
 
 
 def _save(conn: Connection, rows: dict[Key, dict[str, object]]) -> None:
