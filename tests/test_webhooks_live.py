@@ -252,6 +252,16 @@ def test_metadata_addresses_are_refused(module_db: str, tmp_path: Path) -> None:
         error = found[0]["tries"][0]["error"]
         assert "169.254.169.254" in error and "refused" in error, error
         assert found[0]["tries"][0]["status_code"] is None
+        # Failed at once, not retried for a day.
+        tried = datetime.fromisoformat(found[0]["tries"][0]["at"])
+        assert found[0]["status"] == "pending" and found[0]["attempts"] == 1
+        wait = datetime.fromisoformat(found[0]["next_attempt"]) - tried
+        assert 86_399 <= wait.total_seconds() <= 86_401, wait
+        # Changing an endpoint's URL to a refused address is refused too.
+        for url in ("http://169.254.169.254/", "http://[fe80::1]/h"):
+            reply = c.patch(f"/v1/webhooks/{hook['id']}", json={"url": url})
+            assert reply.status_code == 400, (url, reply.text)
+            assert reply.json()["error"]["param"] == "url"
         c.delete(f"/v1/webhooks/{hook['id']}")
 
 
