@@ -82,6 +82,8 @@ def test_old_deliveries_are_purged_in_batches_and_alerts_kept(store: Store) -> N
             clock.advance(18 * DAY)  # 20 days later the last delivered one goes too
             await sender.step()
             assert statuses(store, acme, "wh_a") == ["pending"]  # retrying: never purged
+            [left] = store.deliveries.page(acme, "wh_a", after_id=None, limit=9)
+            assert store.deliveries.purge([left.id], T0 + 999 * DAY) == 0  # checked again
         finally:
             await writer.stop()
 

@@ -93,8 +93,8 @@ def record(store: Store, outcomes: list[Outcome], disable_after_ms: int) -> list
 
 
 @write
-def purge(store: Store, before_ms: int, limit: int) -> int:
-    return store.deliveries.purge(before_ms, limit)
+def purge(store: Store, ids: list[int], before_ms: int) -> int:
+    return store.deliveries.purge(ids, before_ms)
 
 
 class Refused(Exception):
@@ -198,8 +198,10 @@ class Deliverer:
         await self.flush()
         now = self.clock.now_ms()
         if now >= self._purge_at:
-            purged = await self.writer.run(purge, now - self.retention_ms, self.purge_batch)
-            self._purge_at = now if purged >= self.purge_batch else now + PURGE_EVERY_MS
+            before = now - self.retention_ms
+            old = await asyncio.to_thread(self.store.deliveries.purgeable, before, self.purge_batch)
+            await self.writer.run(purge, old, before)
+            self._purge_at = now if len(old) >= self.purge_batch else now + PURGE_EVERY_MS
         wait = POLL_SECONDS if not self._sending else FLUSH_SECONDS
         free = 2 * self.max_in_flight - len(self._sending)
         if free < self.refill:

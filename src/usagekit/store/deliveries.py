@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     and_,
@@ -291,35 +292,55 @@ class Deliveries:
         )
         return True
 
-    def purge(self, before_ms: int, limit: int) -> int:
-        """Delete up to `limit` deliveries, with their attempts, delivered before
-        `before_ms`, or failed or waiting on a disabled endpoint with no attempt since
-        then; returns how many. The alerts stay: they are the record."""
+    def purgeable(self, before_ms: int, limit: int) -> list[int]:
+        """Up to `limit` deliveries past retention: delivered before `before_ms`, or failed
+        or waiting on a disabled endpoint with no attempt since then. A read, so the
+        scan holds no write lock; `purge` checks each again."""
+        d = webhook_deliveries.c
+        with self.engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(d.id).where(self._old(before_ms, delivered=True)).limit(limit)
+                ).scalars()
+            )
+            if len(ids) < limit:
+                stopped = self._old(before_ms, delivered=False)
+                ids += conn.execute(select(d.id).where(stopped).limit(limit - len(ids))).scalars()
+        return ids
+
+    def purge(self, ids: list[int], before_ms: int) -> int:
+        """Delete those of `ids` still past retention, with their attempts; returns how
+        many. The alerts stay: they are the record."""
+        d, t = webhook_deliveries.c, webhook_attempts.c
+        if not ids:
+            return 0
+        with self.write_engine.begin() as conn:
+            gone = list(
+                conn.execute(
+                    select(d.id).where(
+                        d.id.in_(ids),
+                        or_(*(self._old(before_ms, delivered=k) for k in (True, False))),
+                    )
+                ).scalars()
+            )
+            if gone:
+                conn.execute(delete(webhook_attempts).where(t.delivery_id.in_(gone)))
+                conn.execute(delete(webhook_deliveries).where(d.id.in_(gone)))
+        return len(gone)
+
+    @staticmethod
+    def _old(before_ms: int, *, delivered: bool) -> ColumnElement[bool]:
         d, w, t = webhook_deliveries.c, webhook_endpoints.c, webhook_attempts.c
+        if delivered:
+            return and_(d.status == DELIVERED, d.delivered_ms < before_ms)
         last_try = select(func.max(t.at_ms)).where(t.delivery_id == d.id).scalar_subquery()
         stopped = or_(
             d.status == FAILED,
             and_(d.status == PENDING, d.endpoint_id.in_(select(w.id).where(w.enabled == 0))),
         )
-        with self.write_engine.begin() as conn:
-            ids = list(
-                conn.execute(
-                    select(d.id)
-                    .where(d.status == DELIVERED, d.delivered_ms < before_ms)
-                    .limit(limit)
-                ).scalars()
-            )
-            if len(ids) < limit:
-                ids += conn.execute(
-                    select(d.id)
-                    .where(stopped, d.created_ms < before_ms)
-                    .where(func.coalesce(last_try, d.created_ms) < before_ms)
-                    .limit(limit - len(ids))
-                ).scalars()
-            if ids:
-                conn.execute(delete(webhook_attempts).where(t.delivery_id.in_(ids)))
-                conn.execute(delete(webhook_deliveries).where(d.id.in_(ids)))
-        return len(ids)
+        return and_(
+            stopped, d.created_ms < before_ms, func.coalesce(last_try, d.created_ms) < before_ms
+        )
 
     def retry(self, tenant_id: int, endpoint_id: str, delivery_id: int, now_ms: int) -> bool:
         """Make one delivery due now (whatever its state); False if there is none such."""
