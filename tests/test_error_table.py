@@ -44,6 +44,8 @@ NOT_ANSWERS = {
     "unregistered function (500)",
     "usagekit.services.delivery.Refused": "a webhook address refused at send time, kept as "
     "the attempt's error",
+    "usagekit.services.delivery.Unresolved": "a webhook host that did not resolve, kept as "
+    "the attempt's error",
 }
 SERVER_SIDE = ("usagekit.core", "usagekit.store", "usagekit.services", "usagekit.server")
 

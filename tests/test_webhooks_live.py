@@ -100,6 +100,18 @@ def deliveries(live: Live, webhook_id: str) -> list[dict[str, Any]]:
     return found
 
 
+def settled(live: Live, webhook_id: str, n: int, timeout: float = 20) -> list[dict[str, Any]]:
+    """The endpoint's deliveries once there are `n`, none pending (an attempt is recorded
+    a moment after the receiver has answered it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = deliveries(live, webhook_id)
+        if len(found) == n and all(d["status"] != "pending" for d in found):
+            return found
+        assert time.monotonic() < deadline, found
+        time.sleep(0.05)
+
+
 def test_signed_alerts_retried_with_the_same_id(
     module_db: str, tmp_path: Path, receiver: Receiver
 ) -> None:
@@ -120,7 +132,7 @@ def test_signed_alerts_retried_with_the_same_id(
             assert body["type"] == CROSSED and set(body) == {"type", "timestamp", "data"}
             assert {k: body["data"][k] for k in expected(rows[0])} == expected(rows[0])
             assert got[0].id == f"msg_{body['data']['id']}"
-        [delivery] = deliveries(live, hook["id"])
+        [delivery] = settled(live, hook["id"], 1)
         assert delivery["status"] == "delivered" and delivery["attempts"] == 2
         assert [t["status_code"] for t in delivery["tries"]] == [500, 200]
         assert delivery["tries"][0]["error"] == "status 500"
@@ -143,33 +155,45 @@ def test_signed_alerts_retried_with_the_same_id(
 
 
 @pytest.mark.slow
-def test_a_receiver_down_for_a_while_gets_every_alert(module_db: str, tmp_path: Path) -> None:
-    receiver = Receiver(free_port())  # not started: down
+def test_a_receiver_down_for_a_while_gets_every_alert(
+    module_db: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Up, then down while alerts come, then up: every alert arrives, exactly once per
+    webhook-id (a repeat only ever with the same id and the same signed body)."""
     with serve(module_db, tmp_path, *FAST) as live:
         hook = create(live, receiver.url)
-        rows = add_alerts(module_db, 20, first=100)
-        with live.client() as c:
-            seen = c.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"limit": 1000})
+        rows = add_alerts(module_db, 5, first=100)
+        receiver.wait(lambda g: len(g) >= 5)
+        receiver.stop()  # down
+        rows += add_alerts(module_db, 20, first=105)
         receiver_up_after_failures(live, hook["id"])
-        receiver.start()
-        try:
-            got = receiver.wait(lambda g: len({r.id for r in g}) >= 20)
-        finally:
-            receiver.stop()
-        subjects = {r.json()["data"]["subject"] for r in got}
-        assert subjects == {row.subject for row in rows}
-        by_id: dict[str, bytes] = {}
-        for r in got:  # duplicates only with the same id, and then the same body
-            assert by_id.setdefault(r.id, r.body) == r.body
-            assert r.verifies(hook["secret"])
-        assert seen.status_code == 200
+        receiver.start()  # up again, on the same port
+        got = receiver.wait(lambda g: len({r.id for r in g}) >= 25)
+        found = settled(live, hook["id"], 25)
+    by_id: dict[str, bytes] = {}
+    for r in got:
+        assert by_id.setdefault(r.id, r.body) == r.body  # a repeat: same id, same body
+        assert r.verifies(hook["secret"])
+    ids_of: dict[str, set[str]] = {}
+    for msg_id, body in by_id.items():
+        data = orjson.loads(body)["data"]
+        assert msg_id == f"msg_{data['id']}"
+        ids_of.setdefault(data["subject"], set()).add(msg_id)
+    assert set(ids_of) == {row.subject for row in rows}  # every alert
+    assert all(len(ids) == 1 for ids in ids_of.values())  # each under one id only
+    assert all(d["status"] == "delivered" for d in found)
+    late = [d for d in found if d["attempts"] > 1]
+    assert len(late) == 20
+    assert all(d["tries"][0]["status_code"] is None and d["tries"][-1]["status_code"] == 200
+               for d in late)  # fmt: skip
 
 
 def receiver_up_after_failures(live: Live, webhook_id: str) -> None:
-    """Wait until every delivery has failed at least twice (connection refused)."""
+    """Wait until each of the 20 newest deliveries failed at least twice (connection
+    refused)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = deliveries(live, webhook_id)
+        found = deliveries(live, webhook_id)[:20]
         if len(found) == 20 and all(d["attempts"] >= 2 for d in found):
             assert all(d["tries"][0]["status_code"] is None for d in found)
             assert all(d["tries"][0]["error"] for d in found)
@@ -228,6 +252,16 @@ def test_metadata_addresses_are_refused(module_db: str, tmp_path: Path) -> None:
         error = found[0]["tries"][0]["error"]
         assert "169.254.169.254" in error and "refused" in error, error
         assert found[0]["tries"][0]["status_code"] is None
+        # Failed at once, not retried for a day.
+        tried = datetime.fromisoformat(found[0]["tries"][0]["at"])
+        assert found[0]["status"] == "pending" and found[0]["attempts"] == 1
+        wait = datetime.fromisoformat(found[0]["next_attempt"]) - tried
+        assert 86_399 <= wait.total_seconds() <= 86_401, wait
+        # Changing an endpoint's URL to a refused address is refused too.
+        for url in ("http://169.254.169.254/", "http://[fe80::1]/h"):
+            reply = c.patch(f"/v1/webhooks/{hook['id']}", json={"url": url})
+            assert reply.status_code == 400, (url, reply.text)
+            assert reply.json()["error"]["param"] == "url"
         c.delete(f"/v1/webhooks/{hook['id']}")
 
 
@@ -258,11 +292,12 @@ def test_two_workers_send_each_alert_once(
         got = receiver.wait(lambda g: len(g) >= 40)
         time.sleep(1)  # a second sender's duplicate would have come by now
         got = receiver.received()
+        settled(live, hook["id"], 40)
         assert sorted(r.json()["data"]["subject"] for r in got) == sorted(
             str(row.subject) for row in rows
         )
         assert len({r.id for r in got}) == len(got) == 40
-        assert all(d["status"] == "delivered" for d in deliveries(live, hook["id"]))
+        assert all(d["status"] == "delivered" for d in settled(live, hook["id"], 40))
         with live.client() as c:
             c.delete(f"/v1/webhooks/{hook['id']}")
 
@@ -287,6 +322,7 @@ def test_sdk_and_cli(module_db: str, tmp_path: Path, receiver: Receiver) -> None
             assert (newest.subject, newest.usage, newest.limit) == ("s501", 1301, "api-calls")
             assert newest.period_start == datetime(2026, 9, 1, tzinfo=UTC)
             assert len(list(sdk.alerts(page_size=1))) >= len(rows)
+            settled(live, hook.id, 2)
             delivered = sdk.webhook_deliveries(hook.id)
             assert [d.status for d in delivered] == ["delivered"] * 2
             assert delivered[0].tries[0].status_code == 200
@@ -311,6 +347,7 @@ def test_sdk_and_cli(module_db: str, tmp_path: Path, receiver: Receiver) -> None
         assert last.verifies(secret) and last.json()["data"]["subject"] == "s600"
         rotated_out = cli(live, "webhooks", "update", mine["id"], "--rotate-secret", "--disable")
         assert rotated_out.strip().splitlines()[-1].startswith("whsec_")
+        settled(live, mine["id"], 1)
         shown = orjson.loads(cli(live, "webhooks", "deliveries", mine["id"], "-f", "json"))
         assert [d["status"] for d in shown] == ["delivered"]
         alerts = orjson.loads(cli(live, "alerts", "--subject", "s600", "-f", "json"))

@@ -74,6 +74,7 @@ def serve(
     webhook_timeout: Annotated[float | None, _option("webhook_timeout")] = None,
     webhook_first_retry: Annotated[float | None, _option("webhook_first_retry")] = None,
     webhook_retry_for: Annotated[float | None, _option("webhook_retry_for")] = None,
+    webhook_retention_days: Annotated[float | None, _option("webhook_retention_days")] = None,
     webhook_allow_link_local: Annotated[
         bool | None,
         _option(

@@ -57,6 +57,7 @@ class Context:
             policy=policy,
             timeout=settings.webhook_timeout,
             allow_link_local=settings.webhook_allow_link_local,
+            retention_ms=int(settings.webhook_retention_days * 86_400_000),
         )
 
     def secret(self) -> bytes:

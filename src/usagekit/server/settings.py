@@ -186,6 +186,14 @@ class Settings(BaseSettings):
         le=30 * 86400,
         description="seconds of retries a webhook delivery gets before it is marked failed",
     )
+    webhook_retention_days: float = Field(
+        30.0,
+        gt=0,
+        le=3650,
+        description="days a webhook delivery and its attempts are kept after it was delivered "
+        "(a failed one, or one waiting on a disabled endpoint: after its last attempt); "
+        "the alerts themselves are kept",
+    )
     webhook_allow_link_local: bool = Field(
         False,
         description="let webhooks reach link-local and cloud metadata addresses "
@@ -211,7 +219,7 @@ class Settings(BaseSettings):
     @field_validator(
         "port", "workers", "body_limit", "rate_limit", "rate_burst", "auth_failure_limit",
         "max_inflight", "max_inflight_bytes", "key_cache_seconds", "webhook_timeout",
-        "webhook_first_retry", "webhook_retry_for",
+        "webhook_first_retry", "webhook_retry_for", "webhook_retention_days",
         mode="before",
     )  # fmt: skip
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import random
 import socket
@@ -37,9 +38,14 @@ from usagekit.store.deliveries import Claim, Outcome
 log = logging.getLogger("usagekit.webhooks")
 DISABLE_AFTER_MS = 24 * 3_600_000  # an endpoint failing every attempt this long is disabled
 MAX_WAIT_MS = 2 * 3_600_000  # the longest wait between two retries
+REFUSED_WAIT_MS = 24 * 3_600_000  # a refused address is tried again after this long
 RESPONSE_KEPT = 500  # bytes of a receiver's answer kept with each attempt
-BATCH = 32  # deliveries leased (and sent concurrently) at once
+MAX_IN_FLIGHT = 32  # sends at once, every endpoint together
+PER_ENDPOINT = 16  # sends at once to one endpoint: a slow one cannot take every slot
 POLL_SECONDS = 0.5  # how often new alerts are looked for
+FLUSH_SECONDS = 0.05  # longest a finished send waits to be recorded while others run
+PURGE_BATCH = 1000  # deliveries purged per write
+PURGE_EVERY_MS = 600_000  # how often old deliveries are looked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +81,10 @@ def fan_out(store: Store, now_ms: int) -> int:
 
 
 @write
-def claim(store: Store, now_ms: int, lease_ms: int, limit: int) -> list[Claim]:
-    return store.deliveries.claim(now_ms, lease_ms, limit)
+def claim(
+    store: Store, now_ms: int, lease_ms: int, limit: int, busy: dict[str, int], per_endpoint: int
+) -> list[Claim]:
+    return store.deliveries.claim(now_ms, lease_ms, limit, busy=busy, per_endpoint=per_endpoint)
 
 
 @write
@@ -84,8 +92,17 @@ def record(store: Store, outcomes: list[Outcome], disable_after_ms: int) -> list
     return store.deliveries.record(outcomes, disable_after_ms)
 
 
+@write
+def purge(store: Store, ids: list[int], before_ms: int) -> int:
+    return store.deliveries.purge(ids, before_ms)
+
+
 class Refused(Exception):
-    """An address webhooks may not reach."""
+    """An address webhooks may not reach (settings.webhook_allow_link_local)."""
+
+
+class Unresolved(Exception):
+    """A host name that did not resolve (retried like any failed attempt)."""
 
 
 def body_of(claim: Claim) -> bytes:
@@ -98,6 +115,10 @@ def body_of(claim: Claim) -> bytes:
 
 
 class Deliverer:
+    """Sends due deliveries, up to `max_in_flight` at once and `per_endpoint` to one
+    endpoint. It leases up to twice that many, so the next sends are at hand when
+    some finish, and records finished ones and leases more in batches meanwhile."""
+
     def __init__(
         self,
         store: Store,
@@ -107,7 +128,11 @@ class Deliverer:
         policy: RetryPolicy,
         timeout: float = 10.0,
         allow_link_local: bool = False,
+        retention_ms: int = 30 * 86_400_000,
         clock: Clock = SYSTEM_CLOCK,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        per_endpoint: int = PER_ENDPOINT,
+        purge_batch: int = PURGE_BATCH,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -115,10 +140,24 @@ class Deliverer:
         self.policy = policy
         self.timeout = timeout
         self.allow_link_local = allow_link_local
+        self.retention_ms = retention_ms
         self.clock = clock  # real time by default: fixed_now must not freeze retries
-        self.lease_ms = int(2 * timeout * 1000) + 5_000
+        self.max_in_flight = max_in_flight
+        self.per_endpoint = per_endpoint
+        self.refill = max(1, max_in_flight // 2)  # record and lease after this many sends
+        self.purge_batch = purge_batch
+        # A leased delivery waits for at most one send ahead of it, then is sent.
+        self.lease_ms = int(3 * timeout * 1000) + 5_000
         self._wake = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self._busy: dict[str, int] = {}  # endpoint id: its leased deliveries not yet sent
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
+        self._done: list[Outcome] = []  # finished sends not yet recorded
+        self._signers: dict[tuple[str, int], Webhook] = {}
+        self._purge_at = 0  # when to look for old deliveries next
+        self._more = False  # the last lease was full: more is probably due
 
     def wake(self) -> None:
         """Look for due work now (a delivery was made due by a request)."""
@@ -126,7 +165,12 @@ class Deliverer:
 
     async def run(self) -> None:
         """Deliver until cancelled; a failing database or writer only delays it."""
-        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        limits = httpx.Limits(
+            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+        )
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, limits=limits
+        )
         try:
             while True:
                 try:
@@ -141,43 +185,104 @@ class Deliverer:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), wait)
         finally:
+            for task in self._sending:
+                task.cancel()
+            await asyncio.gather(*self._sending, return_exceptions=True)
+            with contextlib.suppress(Exception):  # else their leases run out: sent again
+                await asyncio.wait_for(self.flush(), 5)
             await self._client.aclose()
 
     async def step(self) -> float:
-        """One round: fan out, lease and send what is due; seconds to wait before the next."""
+        """One round: record finished sends, purge, fan out, lease and start what is due;
+        returns seconds to wait (a finishing send or a request may wake it sooner)."""
+        await self.flush()
         now = self.clock.now_ms()
+        if now >= self._purge_at:
+            before = now - self.retention_ms
+            old = await asyncio.to_thread(self.store.deliveries.purgeable, before, self.purge_batch)
+            await self.writer.run(purge, old, before)
+            self._purge_at = now if len(old) >= self.purge_batch else now + PURGE_EVERY_MS
+        wait = POLL_SECONDS if not self._sending else FLUSH_SECONDS
+        free = 2 * self.max_in_flight - len(self._sending)
+        if free < self.refill:
+            return wait
         if await asyncio.to_thread(self.store.deliveries.fan_out_waiting):
             await self.writer.run(fan_out, now)
-        due = await asyncio.to_thread(self.store.deliveries.next_due, now)
-        if due is None or due > now:
-            return POLL_SECONDS if due is None else min(POLL_SECONDS, (due - now) / 1000)
-        claims = await self.writer.run(claim, now, self.lease_ms, BATCH)
-        if not claims:
-            return POLL_SECONDS
-        outcomes = await asyncio.gather(*(self.send(c) for c in claims))
-        disabled = await self.writer.run(record, list(outcomes), self.policy.disable_after_ms)
+            self._more = True
+        if not self._more:
+            due = await asyncio.to_thread(self.store.deliveries.next_due, now)
+            if due is None or due > now:
+                return wait if due is None else min(wait, (due - now) / 1000)
+        busy = {e: n for e, n in self._busy.items() if n}
+        claims = await self.writer.run(claim, now, self.lease_ms, free, busy, 2 * self.per_endpoint)
+        self._more = len(claims) == free
+        for c in claims:
+            self._busy[c.endpoint_id] = self._busy.get(c.endpoint_id, 0) + 1
+            task = asyncio.create_task(self._send_one(c))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return 0 if self._more else wait
+
+    async def flush(self) -> None:
+        """Record the finished sends in one write."""
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        try:
+            disabled = await self.writer.run(record, done, self.policy.disable_after_ms)
+        except BaseException:
+            self._done = done + self._done  # recorded next round (the leases hold)
+            raise
         for endpoint_id in disabled:
             log.warning("webhook endpoint %s disabled: it failed for too long", endpoint_id)
-        return 0
+
+    async def _send_one(self, claim: Claim) -> None:
+        endpoint = self._endpoint_slots.get(claim.endpoint_id)
+        if endpoint is None:
+            endpoint = self._endpoint_slots[claim.endpoint_id] = asyncio.Semaphore(
+                self.per_endpoint
+            )
+        try:
+            async with endpoint, self._slots:
+                outcome = await self.send(claim)
+        finally:
+            self._busy[claim.endpoint_id] -= 1
+            if not self._busy[claim.endpoint_id]:
+                del self._busy[claim.endpoint_id]
+                self._endpoint_slots.pop(claim.endpoint_id, None)
+        self._done.append(outcome)
+        if len(self._done) >= self.refill or len(self._sending) <= 1:
+            self._wake.set()
+
+    def signer(self, endpoint_id: str, version: int) -> Webhook:
+        """The endpoint's Standard Webhooks signer (kept: deriving the key costs an HMAC)."""
+        key = (endpoint_id, version)
+        found = self._signers.get(key)
+        if found is None:
+            if len(self._signers) > 10_000:
+                self._signers.clear()
+            found = self._signers[key] = Webhook(self.signing_key(endpoint_id, version))
+        return found
 
     async def send(self, claim: Claim) -> Outcome:
         """One attempt of one delivery, as an Outcome (never raises)."""
         body = body_of(claim)
         msg_id = f"msg_{claim.alert.id}"
         stamp = datetime.fromtimestamp(int(time.time()), UTC)
-        secret = self.signing_key(claim.endpoint_id, claim.secret_version)
+        signer = self.signer(claim.endpoint_id, claim.secret_version)
         headers = {
             "content-type": "application/json",
             "user-agent": f"usagekit/{__version__}",
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(stamp.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, stamp, body.decode()),
+            "webhook-signature": signer.sign(msg_id, stamp, body.decode()),
         }
         at = self.clock.now_ms()
         started = time.perf_counter()
         status: int | None = None
         response: str | None = None
         error: str | None = None
+        refused = False
         try:
             url, extensions = await self.pin(claim.url, headers)
             assert self._client is not None, "deliverer not running"
@@ -194,6 +299,8 @@ class Deliverer:
             if not 200 <= status < 300:
                 error = f"status {status}"
         except Refused as exc:
+            error, refused = f"{exc}; next attempt in 24 h", True
+        except Unresolved as exc:
             error = str(exc)
         except httpx.TimeoutException:
             error = f"timed out after {self.timeout:g} s"
@@ -202,7 +309,10 @@ class Deliverer:
         latency = int((time.perf_counter() - started) * 1000)
         ok = error is None
         attempts = claim.attempts + 1
-        next_at = None if ok else self.policy.next_attempt(attempts, at, random.random())
+        if refused:  # no use retrying soon: the address will not change by itself
+            next_at: int | None = at + REFUSED_WAIT_MS
+        else:
+            next_at = None if ok else self.policy.next_attempt(attempts, at, random.random())
         return Outcome(
             claim.delivery_id, claim.endpoint_id, at, ok, status, latency, error, response, next_at
         )
@@ -214,12 +324,15 @@ class Deliverer:
         host = parsed.host
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except OSError as exc:
-            raise Refused(f"cannot resolve {host}: {exc}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+            addresses = [str(ipaddress.ip_address(host))]  # a literal: nothing to resolve
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM
+                )
+            except OSError as exc:
+                raise Unresolved(f"cannot resolve {host}: {exc}") from None
+            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not self.allow_link_local:
             for address in addresses:
                 if blocked(address):

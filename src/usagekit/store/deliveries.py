@@ -8,10 +8,23 @@ dies just lets its lease run out (delivery is at least once).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from usagekit.store.alerts import AlertRow, alert_of
 from usagekit.store.schema import alerts, webhook_attempts, webhook_deliveries, webhook_endpoints
@@ -105,9 +118,10 @@ class Deliveries:
 
     def fan_out(self, now_ms: int) -> int:
         """A delivery of each new alert to each enabled endpoint of its tenant whose
-        types match; returns how many were made."""
+        types match; returns how many were made. Rows go in alert order across the
+        endpoints, so leasing by id takes turns between them."""
         w, a = webhook_endpoints.c, alerts.c
-        made = 0
+        made: list[dict[str, object]] = []
         with self.write_engine.begin() as conn:
             endpoints = conn.execute(select(webhook_endpoints).where(w.enabled == 1)).all()
             for e in endpoints:
@@ -120,119 +134,213 @@ class Deliveries:
                 if not rows:
                     continue
                 types = None if e.event_types is None else set(_loads(e.event_types))
-                wanted = [r.id for r in rows if types is None or r.type in types]
-                if wanted:
-                    conn.execute(
-                        insert(webhook_deliveries),
-                        [
-                            {
-                                "tenant_id": e.tenant_id,
-                                "endpoint_id": e.id,
-                                "alert_id": i,
-                                "status": PENDING,
-                                "attempts": 0,
-                                "next_attempt_ms": now_ms,
-                                "created_ms": now_ms,
-                            }
-                            for i in wanted
-                        ],
-                    )
+                made += [
+                    {"tenant_id": e.tenant_id, "endpoint_id": e.id, "alert_id": r.id,
+                     "status": PENDING, "attempts": 0, "next_attempt_ms": now_ms,
+                     "created_ms": now_ms}
+                    for r in rows
+                    if types is None or r.type in types
+                ]  # fmt: skip
                 conn.execute(
                     update(webhook_endpoints).where(w.id == e.id).values(last_alert_id=rows[-1].id)
                 )
-                made += len(wanted)
-        return made
+            if made:
+                made.sort(key=lambda m: (m["alert_id"], m["endpoint_id"]))
+                conn.execute(insert(webhook_deliveries), made)
+        return len(made)
 
-    def claim(self, now_ms: int, lease_ms: int, limit: int) -> list[Claim]:
-        """Lease up to `limit` due deliveries of enabled endpoints, oldest due first."""
+    def claim(
+        self,
+        now_ms: int,
+        lease_ms: int,
+        limit: int,
+        *,
+        busy: dict[str, int] | None = None,
+        per_endpoint: int | None = None,
+    ) -> list[Claim]:
+        """Lease up to `limit` due deliveries of enabled endpoints, oldest due first, and
+        no more per endpoint than `per_endpoint` less its `busy` sends in flight."""
         d, w, a = webhook_deliveries.c, webhook_endpoints.c, alerts.c
+        busy = dict(busy or {})
+        full = [e for e, n in busy.items() if per_endpoint is not None and n >= per_endpoint]
+        due = and_(
+            d.status == PENDING,
+            w.enabled == 1,
+            d.next_attempt_ms <= now_ms,
+            or_(d.lease_until_ms.is_(None), d.lease_until_ms <= now_ms),
+        )
+        if full:
+            due = and_(due, d.endpoint_id.not_in(full))
+        window = limit if per_endpoint is None else 4 * limit
         with self.write_engine.begin() as conn:
+            found = conn.execute(
+                select(d.id, d.endpoint_id)
+                .join_from(webhook_deliveries, webhook_endpoints, w.id == d.endpoint_id)
+                .where(due)
+                .order_by(d.next_attempt_ms, d.id)
+                .limit(window)
+            ).all()
+            ids: list[int] = []
+            for delivery_id, endpoint_id in found:
+                if per_endpoint is not None and busy.get(endpoint_id, 0) >= per_endpoint:
+                    continue
+                busy[endpoint_id] = busy.get(endpoint_id, 0) + 1
+                ids.append(delivery_id)
+                if len(ids) == limit:
+                    break
+            if not ids:
+                return []
             rows = conn.execute(
                 select(d.id, d.endpoint_id, d.attempts, w.url, w.secret_version, alerts)
                 .join_from(webhook_deliveries, webhook_endpoints, w.id == d.endpoint_id)
                 .join(alerts, a.id == d.alert_id)
-                .where(
-                    d.status == PENDING,
-                    w.enabled == 1,
-                    d.next_attempt_ms <= now_ms,
-                    or_(d.lease_until_ms.is_(None), d.lease_until_ms <= now_ms),
-                )
+                .where(d.id.in_(ids))
                 .order_by(d.next_attempt_ms, d.id)
-                .limit(limit)
             ).all()
-            if rows:
-                conn.execute(
-                    update(webhook_deliveries)
-                    .where(d.id.in_([r[0] for r in rows]))
-                    .values(lease_until_ms=now_ms + lease_ms)
-                )
+            conn.execute(
+                update(webhook_deliveries)
+                .where(d.id.in_(ids))
+                .values(lease_until_ms=now_ms + lease_ms)
+            )
         return [Claim(r[0], r[1], r.url, r.secret_version, r.attempts, alert_of(r)) for r in rows]
 
     def record(self, outcomes: list[Outcome], disable_after_ms: int) -> list[str]:
         """Keep each attempt and move its delivery on (a delivery already settled by
-        another sender only gains the attempt). An endpoint failing every attempt for
-        `disable_after_ms` is disabled; returns the ids of those disabled now."""
+        another sender only gains the attempt), in a few statements per batch. An
+        endpoint failing every attempt for `disable_after_ms` is disabled; returns the
+        ids of those disabled now."""
         d, w = webhook_deliveries.c, webhook_endpoints.c
         disabled: list[str] = []
         with self.write_engine.begin() as conn:
-            for o in outcomes:
-                if conn.execute(select(d.id).where(d.id == o.delivery_id)).first() is None:
-                    continue  # its endpoint was deleted while it was being sent
-                conn.execute(
-                    insert(webhook_attempts).values(
-                        delivery_id=o.delivery_id, at_ms=o.at_ms, status_code=o.status_code,
-                        latency_ms=o.latency_ms, error=o.error, response=o.response,
-                    )
-                )  # fmt: skip
-                mine = and_(d.id == o.delivery_id, d.status == PENDING)
+            asked = list({o.delivery_id for o in outcomes})
+            alive = set(conn.execute(select(d.id).where(d.id.in_(asked))).scalars())
+            outcomes = [o for o in outcomes if o.delivery_id in alive]  # else deleted meanwhile
+            if not outcomes:
+                return []
+            conn.execute(
+                insert(webhook_attempts),
+                [
+                    {"delivery_id": o.delivery_id, "at_ms": o.at_ms, "status_code": o.status_code,
+                     "latency_ms": o.latency_ms, "error": o.error, "response": o.response}
+                    for o in outcomes
+                ],
+            )  # fmt: skip
+            tries = Counter(o.delivery_id for o in outcomes)
+            for k in set(tries.values()):
                 conn.execute(
                     update(webhook_deliveries)
-                    .where(d.id == o.delivery_id)
-                    .values(attempts=d.attempts + 1)
+                    .where(d.id.in_([i for i, n in tries.items() if n == k]))
+                    .values(attempts=d.attempts + k)
                 )
-                if o.ok:
-                    conn.execute(
-                        update(webhook_deliveries).where(mine).values(
-                            status=DELIVERED, delivered_ms=o.at_ms, next_attempt_ms=None,
-                            lease_until_ms=None,
-                        )
-                    )  # fmt: skip
-                    conn.execute(
-                        update(webhook_endpoints)
-                        .where(w.id == o.endpoint_id)
-                        .values(failing_since_ms=None)
-                    )
-                    continue
+            ok = [o for o in outcomes if o.ok]
+            last_ok: dict[str, int] = {}
+            if ok:
+                conn.execute(
+                    update(webhook_deliveries)
+                    .where(d.id == bindparam("b_id"), d.status == PENDING)
+                    .values(status=DELIVERED, delivered_ms=bindparam("b_at"),
+                            next_attempt_ms=None, lease_until_ms=None),
+                    [{"b_id": o.delivery_id, "b_at": o.at_ms} for o in ok],
+                )  # fmt: skip
+                for o in ok:
+                    last_ok[o.endpoint_id] = max(o.at_ms, last_ok.get(o.endpoint_id, o.at_ms))
+                conn.execute(
+                    update(webhook_endpoints)
+                    .where(w.id.in_(list(last_ok)), w.failing_since_ms.is_not(None))
+                    .values(failing_since_ms=None)
+                )
+            for o in sorted((o for o in outcomes if not o.ok), key=lambda o: o.at_ms):
                 gave_up = o.next_attempt_ms is None
                 conn.execute(
-                    update(webhook_deliveries).where(mine).values(
-                        status=FAILED if gave_up else PENDING, next_attempt_ms=o.next_attempt_ms,
-                        lease_until_ms=None,
-                    )
+                    update(webhook_deliveries)
+                    .where(d.id == o.delivery_id, d.status == PENDING)
+                    .values(status=FAILED if gave_up else PENDING,
+                            next_attempt_ms=o.next_attempt_ms, lease_until_ms=None)
                 )  # fmt: skip
-                endpoint = conn.execute(
-                    select(w.enabled, w.failing_since_ms).where(w.id == o.endpoint_id)
-                ).first()
-                if endpoint is None or not endpoint.enabled:
-                    continue
-                since = endpoint.failing_since_ms
-                if since is None:
-                    conn.execute(
-                        update(webhook_endpoints)
-                        .where(w.id == o.endpoint_id)
-                        .values(failing_since_ms=o.at_ms)
-                    )
-                elif o.at_ms - since >= disable_after_ms:
-                    hours = (o.at_ms - since) / 3_600_000
-                    last = o.error or f"status {o.status_code}"
-                    reason = f"every delivery failed for {hours:.1f} h (last: {last})"
-                    conn.execute(
-                        update(webhook_endpoints)
-                        .where(w.id == o.endpoint_id)
-                        .values(enabled=0, disabled_reason=reason)
-                    )
+                if o.at_ms <= last_ok.get(o.endpoint_id, -1):
+                    continue  # a later attempt succeeded: the endpoint is not failing
+                if self._failing(conn, o, disable_after_ms):
                     disabled.append(o.endpoint_id)
         return disabled
+
+    def _failing(self, conn: Connection, o: Outcome, disable_after_ms: int) -> bool:
+        """Start the endpoint's failure clock, or disable it once that is old enough;
+        whether it was disabled now."""
+        w = webhook_endpoints.c
+        endpoint = conn.execute(
+            select(w.enabled, w.failing_since_ms).where(w.id == o.endpoint_id)
+        ).first()
+        if endpoint is None or not endpoint.enabled:
+            return False
+        since = endpoint.failing_since_ms
+        if since is None:
+            conn.execute(
+                update(webhook_endpoints)
+                .where(w.id == o.endpoint_id)
+                .values(failing_since_ms=o.at_ms)
+            )
+            return False
+        if o.at_ms - since < disable_after_ms:
+            return False
+        hours = (o.at_ms - since) / 3_600_000
+        last = o.error or f"status {o.status_code}"
+        reason = f"every delivery failed for {hours:.1f} h (last: {last})"
+        conn.execute(
+            update(webhook_endpoints)
+            .where(w.id == o.endpoint_id)
+            .values(enabled=0, disabled_reason=reason)
+        )
+        return True
+
+    def purgeable(self, before_ms: int, limit: int) -> list[int]:
+        """Up to `limit` deliveries past retention: delivered before `before_ms`, or failed
+        or waiting on a disabled endpoint with no attempt since then. A read, so the
+        scan holds no write lock; `purge` checks each again."""
+        d = webhook_deliveries.c
+        with self.engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(d.id).where(self._old(before_ms, delivered=True)).limit(limit)
+                ).scalars()
+            )
+            if len(ids) < limit:
+                stopped = self._old(before_ms, delivered=False)
+                ids += conn.execute(select(d.id).where(stopped).limit(limit - len(ids))).scalars()
+        return ids
+
+    def purge(self, ids: list[int], before_ms: int) -> int:
+        """Delete those of `ids` still past retention, with their attempts; returns how
+        many. The alerts stay: they are the record."""
+        d, t = webhook_deliveries.c, webhook_attempts.c
+        if not ids:
+            return 0
+        with self.write_engine.begin() as conn:
+            gone = list(
+                conn.execute(
+                    select(d.id).where(
+                        d.id.in_(ids),
+                        or_(*(self._old(before_ms, delivered=k) for k in (True, False))),
+                    )
+                ).scalars()
+            )
+            if gone:
+                conn.execute(delete(webhook_attempts).where(t.delivery_id.in_(gone)))
+                conn.execute(delete(webhook_deliveries).where(d.id.in_(gone)))
+        return len(gone)
+
+    @staticmethod
+    def _old(before_ms: int, *, delivered: bool) -> ColumnElement[bool]:
+        d, w, t = webhook_deliveries.c, webhook_endpoints.c, webhook_attempts.c
+        if delivered:
+            return and_(d.status == DELIVERED, d.delivered_ms < before_ms)
+        last_try = select(func.max(t.at_ms)).where(t.delivery_id == d.id).scalar_subquery()
+        stopped = or_(
+            d.status == FAILED,
+            and_(d.status == PENDING, d.endpoint_id.in_(select(w.id).where(w.enabled == 0))),
+        )
+        return and_(
+            stopped, d.created_ms < before_ms, func.coalesce(last_try, d.created_ms) < before_ms
+        )
 
     def retry(self, tenant_id: int, endpoint_id: str, delivery_id: int, now_ms: int) -> bool:
         """Make one delivery due now (whatever its state); False if there is none such."""
