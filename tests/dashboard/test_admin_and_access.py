@@ -82,7 +82,7 @@ def test_a_read_key_sees_no_admin_pages_and_no_void(
     page = context.new_page()
     sign_in(page, live.url, secret)
     links = page.get_by_role("navigation").get_by_role("link").all_inner_texts()
-    assert links == ["Overview", "Events", "Failures"]
+    assert links == ["Overview", "Events", "Failures", "Limits", "Alerts"]
     nav(page, "Events")
     page.wait_for_selector("#events-table tbody tr td:nth-child(2)")
     assert page.get_by_role("button", name="Void…").count() == 0
