@@ -89,6 +89,9 @@ def test_a_read_key_sees_no_admin_pages_and_no_void(
     nav(page, "Failures")
     page.wait_for_selector("#failures-table tbody tr")
     assert page.get_by_role("button", name="Retry").count() == 0
+    nav(page, "Alerts")
+    page.wait_for_selector("#alerts[aria-busy=false]")
+    assert page.locator("#endpoints").count() == 0  # webhook endpoints are for admin keys
     context.close()
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.browser import table_rows, visit
@@ -87,13 +88,28 @@ def test_limit_page_chart_and_closest_subjects_equal_the_api(page: Page, api: ht
     assert f"subject={other}" in page.url
 
 
-def test_a_tenant_wide_unique_count_limit(page: Page, api: httpx.Client, live: Live) -> None:
+@pytest.mark.parametrize(
+    "limit",
+    [
+        SEATS,
+        {**SEATS, "slug": "seats-today", "period": "day", "tz": "America/St_Johns"},
+        {"slug": "peak", "meter": "storage_peak", "period": "rolling_7d", "limit": 400,
+         "scope": "tenant"},
+    ],
+    ids=["unique-week", "unique-day", "max-rolling"],
+)  # fmt: skip
+def test_tenant_wide_limits_of_other_aggregations(
+    page: Page, api: httpx.Client, live: Live, limit: dict[str, Any]
+) -> None:
     """Unique counts do not add up: each point is the meter's own answer from the period's
-    start, and the last one is the tenant's status."""
-    ensure(api, SEATS)
-    page.goto(live.url + "/#/limit/seats")
-    status = api.get("/v1/limits/seats/status").json()
-    assert shown_usage(page)[-1] == Decimal(str(status["usage"]))
+    start (hours of a daily limit too); a max runs as a maximum. The last point is the
+    tenant's status."""
+    ensure(api, limit)
+    page.goto(f"{live.url}/#/limit/{limit['slug']}")
+    status = api.get(f"/v1/limits/{limit['slug']}/status").json()
+    usage = shown_usage(page)
+    assert usage[-1] == Decimal(str(status["usage"]))
+    assert usage == sorted(usage)  # usage so far never falls within a period
     expect(page.locator("#subjects-table tbody tr")).to_have_count(1)
     assert table_rows(page, "#subjects-table")[0][0] == "(tenant)"
     expect(page.get_by_label("Subject")).to_have_count(0)
