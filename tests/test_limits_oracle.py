@@ -69,7 +69,8 @@ def limit_specs(draw: st.DrawFn, n: int) -> dict[str, Any]:
 
 
 @st.composite
-def limit_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+def exact_meter_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """test_query_oracle's scenarios with a meter of an aggregation limits compare exactly."""
     sc: dict[str, Any] = draw(scenarios())
     sc["meter"]["aggregation"] = agg = draw(st.sampled_from(EXACT))
     if agg == "count":
@@ -79,6 +80,12 @@ def limit_scenarios(draw: st.DrawFn) -> dict[str, Any]:
             sc["meter"]["value_property"] = "project"
     else:
         sc["meter"]["value_property"] = "v"
+    return sc
+
+
+@st.composite
+def limit_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    sc: dict[str, Any] = draw(exact_meter_scenarios())
     times = [oracle.ms_of(e["time"]) for e in sc["events"]]
     lo, hi = min(times) - 3 * DAY, max(times) + 3 * DAY
     sc["limits"] = [draw(limit_specs(n)) for n in range(draw(st.integers(1, 3)))]

@@ -52,6 +52,9 @@ class Limit:
     meter_id: int = 0
     created_ms: int = 0
     updated_ms: int = 0
+    # The span [first, last] of event times stored when the limit began counting (made,
+    # or redefined): only there can a period hold events its kept usage has not seen.
+    backlog: tuple[int, int] | None = None
 
     @property
     def value(self) -> Number:
@@ -188,12 +191,26 @@ def as_decimal(value: Number | None) -> Decimal:
     return Decimal(value)
 
 
+def reached(limit: Limit, usage: Number | None) -> tuple[int, ...]:
+    """The thresholds (percents in nano-units) with usage >= limit x threshold / 100.
+
+    In integers: usage as a ratio num/den (a float as its shortest repr, as everywhere),
+    and num x 100 x 10^18 >= limit_nanos x threshold_nanos x den.
+    """
+    if usage is None or type(usage) is int:
+        num, den = usage or 0, 1
+    else:
+        num, den = as_decimal(usage).as_integer_ratio()
+    scaled = num * 100 * NANO * NANO
+    return tuple(t for t in limit.thresholds if scaled >= limit.limit_nanos * t * den)
+
+
 def standing(limit: Limit, usage: Number | None) -> Standing:
     """Where `usage` (None: nothing in the period, read as 0) stands against `limit`."""
     used = as_decimal(usage)
     cap = Decimal(limit.limit_nanos).scaleb(-9)
     with localcontext(prec=_PREC):
         remaining = max(cap - used, Decimal(0))
-        reached = [to_number(t) for t in limit.thresholds if used * 100 * NANO >= cap * t]
         percent = None if cap == 0 else exact((used * 100 / cap).quantize(Decimal("1e-9")))
-    return Standing(exact(used), exact(remaining), used < cap, percent, reached)
+    hit = [to_number(t) for t in reached(limit, usage)]
+    return Standing(exact(used), exact(remaining), used < cap, percent, hit)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from usagekit.core import params
-from usagekit.core.limit_periods import Period, period_kind, period_of
+from usagekit.core.aggregate import Cell
+from usagekit.core.limit_periods import ROLLING_DAYS, Period, period_kind, period_of
 from usagekit.core.limits import (
     Limit,
     Scope,
@@ -71,21 +72,39 @@ def _meter(store: Store, tenant_id: int, slug: str) -> Meter:
 # -- usage and status ---------------------------------------------------------------------
 
 
-def usage_for(query: Query, limit: Limit, meter: Meter, subject: str | None,
-              period: Period) -> Number | None:  # fmt: skip
-    """The meter's value over [period.start, period.end) for `subject` (None: every
-    subject) within the limit's filter: exactly what the meter's query gives."""
-    spec = QuerySpec(
+def _spec(limit: Limit, subjects: list[str] | None, period: Period,
+          by_subject: bool = False) -> QuerySpec:  # fmt: skip
+    return QuerySpec(
         period.start,
         period.end,
         Granularity.DAY,
         zone(limit.tz),
         "incremental",
-        (),
+        ("subject",) if by_subject else (),
         tuple((name, frozenset(values)) for name, values in sorted(limit.filters.items())),
-        frozenset({subject}) if subject is not None else None,
+        frozenset(subjects) if subjects is not None else None,
     )
-    return query.total(meter, spec).get(())
+
+
+def usage_for(query: Query, limit: Limit, meter: Meter, subject: str | None,
+              period: Period) -> Number | None:  # fmt: skip
+    """The meter's value over [period.start, period.end) for `subject` (None: every
+    subject) within the limit's filter: exactly what the meter's query gives."""
+    subjects = [subject] if subject is not None else None
+    return query.total(meter, _spec(limit, subjects, period)).get(())
+
+
+def keep_limits(store: Store) -> None:
+    """Let the writer start a limit's kept usage from a query of the committed events
+    (a rollup read) rather than a recount of the period (store.limit_state)."""
+    query = Query(store)
+
+    def base(meter: Meter, limit: Limit, subjects: list[str] | None,
+             period: Period) -> dict[str, Cell]:  # fmt: skip
+        spec = _spec(limit, subjects, period, by_subject=subjects is not None)
+        return {str(group[0]) if group else "": c for group, c in query.cells(meter, spec).items()}
+
+    store.events.limits.base = base
 
 
 def _period(limit: Limit, at: int) -> Period:
@@ -102,9 +121,16 @@ def _period(limit: Limit, at: int) -> Period:
 
 
 def _status(query: Query, limit: Limit, subject: str | None, at: int) -> Status:
-    meter = _meter(query.store, limit.tenant_id, limit.meter)
+    """From the usage the writer keeps for the period, else (never counted since the limit
+    was made, or a past rolling window) from the meter's query."""
+    store = query.store
     period = _period(limit, at)
-    used = usage_for(query, limit, meter, subject, period)
+    found, used = False, None
+    if limit.period not in ROLLING_DAYS or period == _period(limit, store.clock.now_ms()):
+        found, used = store.limits.kept(limit.id, subject or "", period.start)
+    if not found:
+        meter = _meter(store, limit.tenant_id, limit.meter)
+        used = usage_for(query, limit, meter, subject, period)
     return Status(limit, subject, period, standing(limit, used))
 
 

@@ -34,6 +34,7 @@ from usagekit.services.allowed_writes import check_write
 from usagekit.services.errors import REQUEST_ERRORS
 from usagekit.services.faults import Overloaded, WriterUnavailable, as_fault
 from usagekit.services.ingest import IngestJob, commit_group
+from usagekit.services.limits import keep_limits
 from usagekit.store import BatchOutcome, Store
 
 P = ParamSpec("P")
@@ -167,6 +168,7 @@ class ThreadWriter(Writer):
 
     def __init__(self, store: Store, max_queue: int = Writer.max_queue) -> None:
         self.store = store
+        keep_limits(store)
         self.max_queue = max_queue
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="usagekit-writer")
         self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Any]]] | None = None
@@ -223,6 +225,7 @@ def _child(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked since its start
     logs.configure(log_format, log_level)
     store = Store.open(db, create=False, synchronous=synchronous, clock=clock)
+    keep_limits(store)
     gc.freeze()  # what is loaded now lives as long as the process: keep it out of collections
     # Each event allocates and frees a few acyclic objects (rows, params) here: at the
     # default threshold (700) gen-0 collections took about 4% of the writer's time.

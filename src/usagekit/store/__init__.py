@@ -12,13 +12,14 @@ from usagekit.core.meters import Meter
 from usagekit.store import migrate
 from usagekit.store.accounts import Accounts
 from usagekit.store.alerts import Alerts
+from usagekit.store.batches import BatchOutcome, TenantBatch
 from usagekit.store.deliveries import Deliveries
 from usagekit.store.engine import make_engine
 from usagekit.store.errors import AlreadyExists, StoreError
-from usagekit.store.events import BatchOutcome, Events, TenantBatch
+from usagekit.store.events import Events
 from usagekit.store.failures import Failures
 from usagekit.store.ingest_stats import IngestStats
-from usagekit.store.limits import Limits
+from usagekit.store.limits import Limits, forget, on_meters
 from usagekit.store.meters import Meters
 from usagekit.store.processing import Processing
 from usagekit.store.registry import Registry
@@ -100,6 +101,7 @@ class Store:
             for meter in self.meters.for_tenant(tid):
                 with self.events.write_engine.begin() as conn:
                     self.events.recompute(conn, meter, 0, END_OF_TIME)
+                    forget(conn, [x.id for x in on_meters(conn, tid, [meter.id])])
                 count += 1
         return count
 
@@ -108,6 +110,7 @@ class Store:
         with self.events.write_engine.begin() as conn:
             for lo, hi in ranges:
                 self.events.recompute(conn, meter, lo, hi)
+            forget(conn, [x.id for x in on_meters(conn, meter.tenant_id, [meter.id])])
 
     def close(self) -> None:
         self.engine.dispose()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 import orjson
@@ -14,13 +15,14 @@ from usagekit.core.clock import Clock
 from usagekit.core.events import CONFLICT, Event, format_time
 from usagekit.core.jsondata import printable
 from usagekit.core.meters import Meter
-from usagekit.core.records import NewFailure
 from usagekit.core.windows import DAY, HOUR
 from usagekit.store import ingest_stats, pg
+from usagekit.store.batches import BatchOutcome, TenantBatch, meter_ids_for
 from usagekit.store.event_reads import PAGE, EventReads
+from usagekit.store.limit_state import LimitKeeper
 from usagekit.store.meters import Meters
 from usagekit.store.rollups import Rollups
-from usagekit.store.rows import Content, EventRow, Repeat, event_row
+from usagekit.store.rows import Content, EventRow
 from usagekit.store.schema import events, failures
 from usagekit.store.util import chunks, insert_values
 
@@ -29,93 +31,8 @@ _INSERT_HEAD = (
     "received_ms)"
 )
 _INSERT_TAIL = "ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
-
-
-@dataclass(slots=True)
-class TenantBatch:
-    """One request's events and its failures, as plain tuples (cheap to pickle).
-
-    `rows` holds the first occurrence of each (source, id) in the request;
-    `repeats` the later ones.
-    """
-
-    tenant_id: int
-    rows: list[EventRow]
-    repeats: list[Repeat] = field(default_factory=list)
-    failures: list[NewFailure] = field(default_factory=list)
-    channel: str = "events"
-    keep_conflicts: bool = True  # store conflicting records as failures
-    # The rollups of `rows` should all of them be new, computed where the body was
-    # parsed (rows numbered from 1 as seqs), and the ids of the meters they are for.
-    deltas: rollup.Deltas | None = None
-    meter_ids: tuple[int, ...] = ()
-    # At most this many failure rows (rejections first, then conflicts) are kept.
-    failure_cap: int | None = None
-    failures_dropped: int = 0  # rejections past the cap: counted, not kept
-
-    def __getstate__(self) -> object:
-        """Rows as plain tuples, which pickle in C: a batch crosses to the writer with every body.
-
-        (A NamedTuple pickles through a Python-level reduce per row, three times slower.)
-        """
-        return (self.tenant_id, [tuple(r) for r in self.rows],
-                [(tuple(r), at) for r, at in self.repeats], self.failures, self.channel,
-                self.keep_conflicts, self.deltas, self.meter_ids, self.failure_cap,
-                self.failures_dropped)  # fmt: skip
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.tenant_id, rows, repeats, self.failures, self.channel, self.keep_conflicts,
-         self.deltas, self.meter_ids, self.failure_cap, self.failures_dropped) = state  # fmt: skip
-        new = tuple.__new__
-        self.rows = [new(EventRow, r) for r in rows]
-        self.repeats = [Repeat(new(EventRow, r), at) for r, at in repeats]
-
-    @classmethod
-    def of(
-        cls,
-        tenant_id: int,
-        items: list[tuple[int, Event]],
-        failures: list[NewFailure] | None = None,
-        channel: str = "events",
-        keep_conflicts: bool = True,
-        meters: Sequence[Meter] | None = None,
-        failure_cap: int | None = None,
-    ) -> TenantBatch:
-        """Encode validated events, splitting off in-request repeats of a key.
-
-        With `meters` (the tenant's meters of these event types), the rollup
-        deltas are computed here too, so the writer need not compute them.
-        With `failure_cap`, failures past it are only counted.
-        """
-        first: dict[tuple[str, str], int] = {}
-        rows: list[EventRow] = []
-        firsts: list[tuple[int, Event]] = []
-        repeats: list[Repeat] = []
-        for index, ev in items:
-            key = (ev.source, ev.id)
-            at = first.get(key)
-            if at is None:
-                first[key] = len(rows)
-                rows.append(event_row(index, ev))
-                firsts.append((len(rows), ev))
-            else:
-                repeats.append(Repeat(event_row(index, ev), at))
-        failures = failures or []
-        dropped = 0 if failure_cap is None else max(0, len(failures) - failure_cap)
-        batch = cls(tenant_id, rows, repeats, failures[: len(failures) - dropped], channel,
-                    keep_conflicts, failure_cap=failure_cap, failures_dropped=dropped)  # fmt: skip
-        if meters is not None:
-            batch.deltas = rollup.compute(meters, firsts)
-            batch.meter_ids = _ids_for(meters, {row.type for row in rows})
-        return batch
-
-
-@dataclass(slots=True)
-class BatchOutcome:
-    accepted: int = 0
-    duplicates: int = 0
-    conflicts: list[tuple[int, str]] = field(default_factory=list)  # (index, id)
-    failures_not_kept: int = 0  # rejected or conflicting records past the batch's failure cap
+_VOID_COLUMNS = (events.c.event_id, events.c.type, events.c.time_ms, events.c.voided_ms,
+                 events.c.seq, events.c.subject, events.c.data)  # fmt: skip
 
 
 class Stored(NamedTuple):
@@ -135,6 +52,7 @@ class Events(EventReads):
         self.write_engine = engine.execution_options(immediate=True)
         self.meters = meters
         self.rollups = rollups
+        self.limits = LimitKeeper(self)
 
     def write(self, batches: Sequence[TenantBatch]) -> list[BatchOutcome]:
         """Store every batch in one transaction: dedup, insert, rollups, failures."""
@@ -198,7 +116,8 @@ class Events(EventReads):
             tally.conflicts += len(outcome.conflicts)
             tally.rejected += len(batch.failures) + batch.failures_dropped
         for tid, entries in new_rows.items():
-            self._roll_up(conn, tid, entries)
+            meters = self._roll_up(conn, tid, entries)
+            self.limits.inserted(conn, tid, meters, partial(_decoded, entries), received)
         if fail_rows:
             conn.execute(insert(failures), fail_rows)
         ingest_stats.bump(conn, counts, received)
@@ -235,24 +154,24 @@ class Events(EventReads):
                 skipped.append(k)
         return stored, skipped
 
-    def _roll_up(self, conn: Connection, tenant_id: int, entries: list[Stored]) -> None:
+    def _roll_up(self, conn: Connection, tenant_id: int, entries: list[Stored]) -> list[Meter]:
         """Rollup deltas of newly stored rows, in one merge for all of a tenant's batches.
 
         A batch's precomputed deltas are used when every row of it was new and its
         meters are still the tenant's meters; otherwise they are computed here, from
-        the rows stored (`data` decoded only for metered types).
+        the rows stored (`data` decoded only for metered types). Returns the meters.
         """
         types = {row.type for entry in entries for _, row in entry.rows}
         meters = self.meters.list_in(conn, tenant_id, types)
         if not meters:
-            return
+            return meters
         total = rollup.Deltas()
         recompute: list[tuple[int, EventRow]] = []
         for batch, base, stored in entries:
             if (
                 batch.deltas is not None
                 and len(stored) == len(batch.rows)
-                and batch.meter_ids == _ids_for(meters, {row.type for row in batch.rows})
+                and batch.meter_ids == meter_ids_for(meters, {row.type for row in batch.rows})
             ):
                 total.merge(batch.deltas, seq_offset=base)
             else:
@@ -270,6 +189,7 @@ class Events(EventReads):
             ]
             total.merge(rollup.compute(meters, evs))
         self.rollups.apply(conn, total)
+        return meters
 
     def _kept(
         self, conn: Connection, tenant_id: int, rows: list[EventRow]
@@ -311,32 +231,36 @@ class Events(EventReads):
         wanted = list(dict.fromkeys(ids))
         try:
             with self.write_engine.begin() as conn:
-                rows: list[tuple[str, str, int, int | None]] = []
+                rows: list[Any] = []
                 for part in chunks(wanted, 500):
                     rows += conn.execute(
-                        select(e.event_id, e.type, e.time_ms, e.voided_ms).where(
+                        select(*_VOID_COLUMNS).where(
                             e.tenant_id == tenant_id,
                             e.source == source,
                             e.event_id.in_(part),
                         )
                     ).all()
                 already = {r[0]: r[3] for r in rows if r[3] is not None}
-                found = [r[:3] for r in rows if r[3] is None]
+                live = [r for r in rows if r[3] is None]
+                found = [r[:3] for r in live]
                 if found:
-                    self._void_rows(conn, tenant_id, source, found)
+                    meters = self._void_rows(conn, tenant_id, source, found)
+                    gone = [(r.seq, Event(r.event_id, source, r.type, r.subject, r.time_ms,
+                                          orjson.loads(r.data), r.data)) for r in live]  # fmt: skip
+                    self.limits.voided(conn, tenant_id, meters, lambda: gone, self.clock.now_ms())
         except BaseException:
             self.rollups.forget_groups()
             raise
-        live = {f[0] for f in found}
+        done = {f[0] for f in found}
         return Voids(
-            [i for i in wanted if i in live],
+            [i for i in wanted if i in done],
             {i: already[i] for i in wanted if i in already},
-            [i for i in wanted if i not in live and i not in already],
+            [i for i in wanted if i not in done and i not in already],
         )
 
     def _void_rows(
         self, conn: Connection, tenant_id: int, source: str, found: list[tuple[str, str, int]]
-    ) -> None:
+    ) -> list[Meter]:
         e = events.c
         stamp = self.clock.now_ms()
         for part in chunks([f[0] for f in found], 500):
@@ -348,9 +272,11 @@ class Events(EventReads):
         days: dict[str, set[int]] = {}
         for _, typ, t in found:
             days.setdefault(typ, set()).add(t - t % DAY)
-        for meter in self.meters.list_in(conn, tenant_id, set(days)):
+        meters = self.meters.list_in(conn, tenant_id, set(days))
+        for meter in meters:
             for day in sorted(days[meter.event_type]):
                 self.recompute(conn, meter, day, day + DAY)
+        return meters
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,9 +288,13 @@ class Voids:
     not_found: list[str]
 
 
-def _ids_for(meters: Sequence[Meter], types: set[str]) -> tuple[int, ...]:
-    """Ids of the meters over these event types: what a batch's deltas were computed for."""
-    return tuple(sorted(m.id for m in meters if m.event_type in types))
+def _decoded(entries: list[Stored]) -> list[tuple[int, Event]]:
+    loads = orjson.loads
+    return [
+        (seq, Event(eid, src, typ, subj, t, loads(data), data))
+        for entry in entries
+        for seq, (_, eid, src, typ, subj, t, data) in entry.rows
+    ]
 
 
 def _judge_repeat(outcome: BatchOutcome, row: EventRow, kept: Content) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.clock import Clock
 from usagekit.core.limit_periods import PeriodKind
+from usagekit.core.limit_tally import usage_from_text
 from usagekit.core.limits import Limit, Scope
-from usagekit.core.numbers import NANO, to_nanos
+from usagekit.core.numbers import NANO, Number, to_nanos
 from usagekit.store.errors import AlreadyExists
-from usagekit.store.schema import limits, meters
+from usagekit.store.schema import events, limit_members, limit_state, limits, meters
 
 
 def _dec(nanos: int) -> str:
@@ -39,6 +41,7 @@ def limit_from_row(row: Row[Any]) -> Limit:
         meter_id=row.meter_id,
         created_ms=row.created_ms,
         updated_ms=row.updated_ms,
+        backlog=None if row.backlog_lo is None else (row.backlog_lo, row.backlog_hi),
     )
 
 
@@ -59,11 +62,47 @@ def _columns(limit: Limit) -> dict[str, Any]:
 _SELECT = select(limits, meters.c.slug.label("meter_slug")).join(
     meters, meters.c.id == limits.c.meter_id
 )
+# What a redefinition changes the meaning of kept usage by (the value and thresholds don't).
+_REDEFINING = ("period", "tz", "scope", "filters")
+
+
+def on_meters(conn: Connection, tenant_id: int, meter_ids: list[int]) -> list[Limit]:
+    """A tenant's limits on any of these meters, read in the caller's transaction."""
+    query = _SELECT.where(limits.c.tenant_id == tenant_id, limits.c.meter_id.in_(meter_ids))
+    return [limit_from_row(r) for r in conn.execute(query.order_by(limits.c.id))]
+
+
+def forget(conn: Connection, limit_ids: Iterable[int]) -> None:
+    """Drop the usage kept for these limits (redefined, deleted, or their meter rebuilt):
+    they count again from here, and the next commit or status read recounts the past."""
+    ids = sorted(set(limit_ids))
+    if not ids:
+        return
+    for table in (limit_state, limit_members):
+        conn.execute(delete(table).where(table.c.limit_id.in_(ids)))
+    found = conn.execute(
+        select(limits.c.id, limits.c.tenant_id, meters.c.event_type)
+        .join(meters, meters.c.id == limits.c.meter_id)
+        .where(limits.c.id.in_(ids))
+    )
+    for limit_id, tenant_id, event_type in found.all():
+        e = events.c
+        of_type = (e.tenant_id == tenant_id, e.type == event_type)
+        lo = conn.execute(select(func.min(e.time_ms)).where(*of_type)).scalar()
+        hi = conn.execute(select(func.max(e.time_ms)).where(*of_type)).scalar()
+        conn.execute(
+            update(limits).where(limits.c.id == limit_id).values(backlog_lo=lo, backlog_hi=hi)
+        )
 
 
 class Limits:
     def __init__(self, engine: Engine, write_engine: Engine, clock: Clock) -> None:
         self.engine = engine
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._kept_sql = (
+            f"SELECT usage FROM limit_state WHERE limit_id = {mark} AND subject = {mark} "
+            f"AND period_start = {mark}"
+        )
         self.write_engine = write_engine
         self.clock = clock
 
@@ -72,7 +111,7 @@ class Limits:
         now = self.clock.now_ms()
         try:
             with self.write_engine.begin() as conn:
-                conn.execute(
+                made = conn.execute(
                     insert(limits).values(
                         tenant_id=tenant_id,
                         slug=limit.slug,
@@ -82,6 +121,8 @@ class Limits:
                         **_columns(limit),
                     )
                 )
+                assert made.inserted_primary_key is not None
+                forget(conn, [made.inserted_primary_key[0]])
         except IntegrityError:
             raise AlreadyExists(f"limit {limit.slug!r} already exists", "slug") from None
         found = self.get(tenant_id, limit.slug)
@@ -89,8 +130,12 @@ class Limits:
         return found
 
     def replace(self, limit: Limit) -> Limit:
-        """Store the changed fields of an existing limit (by id)."""
+        """Store the changed fields of an existing limit (by id); kept usage is dropped when
+        what it counts changes."""
+        old = self.get(limit.tenant_id, limit.slug)
         with self.write_engine.begin() as conn:
+            if old is None or any(getattr(old, f) != getattr(limit, f) for f in _REDEFINING):
+                forget(conn, [limit.id])
             conn.execute(
                 update(limits)
                 .where(limits.c.id == limit.id)
@@ -103,6 +148,7 @@ class Limits:
     def delete(self, limit: Limit) -> None:
         with self.write_engine.begin() as conn:
             conn.execute(delete(limits).where(limits.c.id == limit.id))
+            forget(conn, [limit.id])
 
     def get(self, tenant_id: int, slug: str) -> Limit | None:
         query = _SELECT.where(limits.c.tenant_id == tenant_id, limits.c.slug == slug)
@@ -114,6 +160,15 @@ class Limits:
         query = _SELECT.where(limits.c.tenant_id == tenant_id).order_by(limits.c.slug)
         with self.engine.connect() as conn:
             return [limit_from_row(r) for r in conn.execute(query)]
+
+    def kept(self, limit_id: int, subject: str, period_start: int) -> tuple[bool, Number | None]:
+        """(found, usage) of what the writer keeps for one subject ('' tenant-wide) and period.
+
+        A plain statement: an entitlement check is on callers' hot paths, and building
+        the SQLAlchemy expression cost more than running it."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(self._kept_sql, (limit_id, subject, period_start)).first()
+        return (False, None) if row is None else (True, usage_from_text(row[0]))
 
     def of_meter(self, meter_id: int) -> list[Limit]:
         """The limits on one meter (what a meter's deletion would leave pointing nowhere)."""

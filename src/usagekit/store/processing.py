@@ -16,8 +16,9 @@ import orjson
 from sqlalchemy import Engine, delete, insert, select, update
 
 from usagekit.core.records import Failure
+from usagekit.store.batches import BatchOutcome, TenantBatch
 from usagekit.store.event_reads import PAGE
-from usagekit.store.events import BatchOutcome, Events, TenantBatch
+from usagekit.store.events import Events
 from usagekit.store.failures import failure_of, owned
 from usagekit.store.schema import events, failures
 from usagekit.store.util import chunks

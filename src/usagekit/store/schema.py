@@ -217,12 +217,16 @@ limits = Table(
     Column("description", Text),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+    # Event times stored before the limit began counting (store.limit_state).
+    Column("backlog_lo", BigInteger),
+    Column("backlog_hi", BigInteger),
     UniqueConstraint("tenant_id", "slug", name="uq_limits_tenant_slug"),
     Index("ix_limits_meter", "meter_id"),
 )
 
 # What the writer keeps current for each limit, subject ('' for a tenant-wide limit) and
-# period: the usage so far and the thresholds it has crossed (a JSON list of percents).
+# period: the usage so far, the thresholds it has crossed (a JSON list of percents), and
+# the aggregate it was read from (a JSON cell; null for unique counts, kept as members).
 limit_state = Table(
     "limit_state",
     metadata,
@@ -233,7 +237,19 @@ limit_state = Table(
     Column("usage", Text, nullable=False),
     Column("crossed", Text, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+    Column("cell", Text),
     PrimaryKeyConstraint("limit_id", "subject", "period_start"),
+)
+
+# The distinct values a unique-count limit has seen per subject and period.
+limit_members = Table(
+    "limit_members",
+    metadata,
+    Column("limit_id", BigInteger, nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("period_start", BigInteger, nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("limit_id", "subject", "period_start", "value"),
 )
 
 # The outbox: one row per threshold crossed or cleared, written in the transaction that

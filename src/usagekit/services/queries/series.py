@@ -54,6 +54,18 @@ class Query:
         values = self._values(meter, spec, [(spec.start, spec.end)])
         return {g: v[0] for g, v in values.items()}
 
+    def cells(self, meter: Meter, spec: QuerySpec) -> dict[Group, Cell]:
+        """The merged aggregate of each group over [start, end) (not for unique counts):
+        what a limit's kept usage starts from."""
+        elem = elementary([(spec.start, spec.end)])
+        raw_only = spec.subjects is not None or "subject" in spec.group_by
+        out: dict[Group, Cell] = {}
+        for group, cells in self._cells(meter, spec, elem, raw_only).items():
+            merged = window_cells(cells, elem.runs)[0]
+            if merged is not None:
+                out[group] = merged
+        return out
+
     def _values(
         self, meter: Meter, spec: QuerySpec, wins: list[tuple[int, int]]
     ) -> dict[Group, list[Number | None]]:
