@@ -158,6 +158,9 @@ def test_every_native_reply_is_its_response_model(check: Contracts) -> None:
     assert status["usage"] == 9 and status["has_access"] is False  # alice: 1 + 3 + 5
     assert status["thresholds_reached"] == [50, 100]
     check("GET", "/v1/limits/all/status", 200, params=at)
+    closest = check("GET", "/v1/limits/cap/subjects", 200, params=at)
+    assert closest["data"][0] == {k: status[k] for k in closest["data"][0]}
+    check("GET", "/v1/limits/all/subjects", 200, params=at)
     both = check("GET", "/v1/subjects/alice/limits", 200, params=at)
     assert [s["slug"] for s in both] == ["cap", "all"]
     check("DELETE", "/v1/limits/cap", 204)
@@ -222,6 +225,8 @@ PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (sdk.ApiKey, wire.NewKeyOut),
     (sdk_limits.Limit, wire.LimitOut),
     (sdk_limits.LimitStatus, wire.LimitStatusOut),
+    (sdk_limits.LimitSubject, wire.LimitSubjectOut),
+    (sdk_limits.LimitSubjects, wire.LimitSubjectsOut),
     (hooks_sdk.Alert, hooks_wire.AlertOut),
     (hooks_sdk.Webhook, hooks_wire.NewWebhookOut),
     (hooks_sdk.WebhookDelivery, hooks_wire.DeliveryOut),

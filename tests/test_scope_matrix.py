@@ -133,6 +133,11 @@ def check_subject_limits(key: Key, body: Any) -> None:
     assert usage == want
 
 
+def check_closest(key: Key, body: Any) -> None:
+    usage = {r["subject"]: r["usage"] for r in body["data"]}
+    assert usage == {s: BASE[(key.tenant, s)] for s in key.visible}
+
+
 def check_failures(key: Key, body: Any) -> None:
     whose = [r["record"].get("subject") or r["record"].get("Username") for r in body["data"]]
     assert sorted(whose) == sorted([s for s in key.visible for _ in range(3)])
@@ -239,6 +244,10 @@ READS: dict[tuple[str, str], list[Probe]] = {
         Probe(f"/v1/limits/cpu-cap/status?subject={OWN}", READERS, check=check_status),
         Probe(f"/v1/limits/cpu-cap/status?subject={OTHER}", may("admin", "read", confined=403)),
         Probe("/v1/limits/cpu-all/status", TENANT_WIDE, check=check_tenant_status),
+    ],
+    ("GET", "/v1/limits/{slug}/subjects"): [
+        Probe("/v1/limits/cpu-cap/subjects", TENANT_WIDE, check=check_closest),
+        Probe("/v1/limits/cpu-all/subjects", TENANT_WIDE),
     ],
     ("GET", "/v1/subjects/{subject}/limits"): [
         Probe(f"/v1/subjects/{OWN}/limits", READERS, check=check_subject_limits),

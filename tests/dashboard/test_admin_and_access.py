@@ -82,13 +82,16 @@ def test_a_read_key_sees_no_admin_pages_and_no_void(
     page = context.new_page()
     sign_in(page, live.url, secret)
     links = page.get_by_role("navigation").get_by_role("link").all_inner_texts()
-    assert links == ["Overview", "Events", "Failures"]
+    assert links == ["Overview", "Events", "Failures", "Limits", "Alerts"]
     nav(page, "Events")
     page.wait_for_selector("#events-table tbody tr td:nth-child(2)")
     assert page.get_by_role("button", name="Void…").count() == 0
     nav(page, "Failures")
     page.wait_for_selector("#failures-table tbody tr")
     assert page.get_by_role("button", name="Retry").count() == 0
+    nav(page, "Alerts")
+    page.wait_for_selector("#alerts[aria-busy=false]")
+    assert page.locator("#endpoints").count() == 0  # webhook endpoints are for admin keys
     context.close()
 
 

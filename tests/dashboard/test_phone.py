@@ -20,7 +20,11 @@ ROUTES = {
     "#/admin/meters": "#meters-table tbody tr button",
     "#/admin/keys": "#keys-table tbody tr button",
     "#/admin/tenants": "#tenants-table",
+    "#/limits": "#limits-table",
+    "#/limit/phone-cap": "#usage[aria-busy=false] #limit-chart canvas",
+    "#/webhooks": "#alerts[aria-busy=false]",
 }
+PHONE_CAP = {"slug": "phone-cap", "meter": "cpu_time", "period": "rolling_30d", "limit": 1000}
 # Each visible button or field: scrolled into view by the page only (no sideways scroll of
 # any box), then it must lie inside the screen and answer a click at its centre and corners.
 OUT_OF_REACH = """(root) => {
@@ -68,6 +72,7 @@ def check_fits(page: Page, route: str, root: str = "body") -> dict[str, Any]:
 
 def test_every_page_fits_a_phone(browser: Browser, live: Live, api: httpx.Client) -> None:
     api.post("/v1/events", json=[{"id": "ph-1", "type": "job", "subject": "x", "time": "later"}])
+    assert api.post("/v1/limits", json=PHONE_CAP).status_code in (201, 409)
     page = phone(browser, live)
     for route, ready in ROUTES.items():
         page.goto(f"{live.url}/{route}")
@@ -80,14 +85,15 @@ def test_every_page_fits_a_phone(browser: Browser, live: Live, api: httpx.Client
 
 def test_the_menu_reaches_every_page_on_a_phone(browser: Browser, live: Live) -> None:
     page = phone(browser, live)
-    for name in ("Events", "Failures", "Meters", "Keys", "Tenants", "Overview"):
+    pages = ("Events", "Failures", "Limits", "Webhooks", "Meters", "Keys", "Tenants", "Overview")
+    for name in pages:
         visit(page, name)
         expect(page.get_by_role("heading", level=1)).to_contain_text(name)
         assert page.evaluate("document.querySelector('header').offsetHeight") <= 64
     page.locator("#menu").click()
     check_fits(page, "the open menu", "header")  # over the page, which it covers
     links = page.get_by_role("navigation", name="Main").get_by_role("link")
-    assert links.count() == 6
+    assert links.count() == 8
     page.keyboard.press("Escape")
     expect(page.get_by_role("navigation", name="Main").get_by_role("link").first).to_be_hidden()
     page.context.close()

@@ -14,6 +14,8 @@ WIDTHS = (1366, 390)
 PAGES = [
     ("Events", "#events-table tbody tr td:nth-child(2)"),
     ("Failures", "#failures-table tbody tr"),
+    ("Limits", "main h1 + p.muted"),
+    ("Webhooks", "#alerts[aria-busy=false]"),
     ("Meters", "#meters-table"),
     ("Keys", "#keys-table"),
     ("Tenants", "#tenants-table"),

@@ -2,7 +2,7 @@
 
 from usagekit.client.aio import AsyncClient
 from usagekit.client.base import RetryPolicy
-from usagekit.client.limits import Limit, LimitStatus
+from usagekit.client.limits import Limit, LimitStatus, LimitSubject, LimitSubjects
 from usagekit.client.models import (
     ApiKey,
     Event,
@@ -31,6 +31,8 @@ __all__ = [
     "Failure",
     "Limit",
     "LimitStatus",
+    "LimitSubject",
+    "LimitSubjects",
     "Meter",
     "QueryResult",
     "Rejection",

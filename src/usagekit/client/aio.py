@@ -148,6 +148,7 @@ class AsyncClient(BaseClient):
     delete_limit = awaitable(limit_ops.delete_limit)
     limit_status = awaitable(limit_ops.limit_status)
     subject_limits = awaitable(limit_ops.subject_limits)
+    limit_subjects = awaitable(limit_ops.limit_subjects)
     query = awaitable(ops.query)
     summary = awaitable(ops.summary)
     void = awaitable(ops.void)

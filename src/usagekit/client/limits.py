@@ -83,6 +83,46 @@ class LimitStatus:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LimitSubject:
+    """One subject's standing against a limit (subject None: the tenant's)."""
+
+    subject: str | None
+    usage: Number
+    remaining: Number
+    has_access: bool
+    percent: Number | None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LimitSubject:
+        return cls(
+            subject=d["subject"],
+            usage=d["usage"],
+            remaining=d["remaining"],
+            has_access=d["has_access"],
+            percent=d["percent"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSubjects:
+    """The subjects closest to a limit in one period, usage descending."""
+
+    period_start: datetime
+    period_end: datetime
+    limit: Number
+    data: list[LimitSubject]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LimitSubjects:
+        return cls(
+            period_start=datetime.fromisoformat(d["period_start"]),
+            period_end=datetime.fromisoformat(d["period_end"]),
+            limit=d["limit"],
+            data=[LimitSubject.from_json(x) for x in d["data"]],
+        )
+
+
 def _amount(value: Amount) -> Any:
     """A Decimal goes as its text: the server reads numeric strings exactly."""
     return str(value) if isinstance(value, Decimal) else value
@@ -182,3 +222,14 @@ def subject_limits(
     """Every per-subject limit's status for `subject`, then the tenant-wide ones."""
     reply = yield Call("GET", f"/v1/subjects/{_seg(subject)}/limits", params=_at(at, "UTC"))
     return [LimitStatus.from_json(x) for x in _load(reply)]
+
+
+def limit_subjects(
+    client: BaseClient, slug: str, at: Instant | None = None, limit: int | None = None
+) -> Op[LimitSubjects]:
+    """The subjects closest to the limit in the period holding `at` (default now), usage
+    descending, at most `limit` (server default 20, at most 500); a tenant-wide limit
+    gives one row with subject None. Needs a key not bound to a subject."""
+    params = _at(at, "UTC") + ([("limit", str(limit))] if limit is not None else [])
+    reply = yield Call("GET", f"/v1/limits/{_seg(slug)}/subjects", params=params)
+    return LimitSubjects.from_json(_load(reply))

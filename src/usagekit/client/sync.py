@@ -148,6 +148,7 @@ class Client(BaseClient):
     delete_limit = blocking(limit_ops.delete_limit)
     limit_status = blocking(limit_ops.limit_status)
     subject_limits = blocking(limit_ops.subject_limits)
+    limit_subjects = blocking(limit_ops.limit_subjects)
     query = blocking(ops.query)
     summary = blocking(ops.summary)
     void = blocking(ops.void)

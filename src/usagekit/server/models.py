@@ -287,3 +287,20 @@ class LimitStatusOut(BaseModel):
     thresholds_reached: list[int | float] = Field(
         description="thresholds with usage >= limit x threshold / 100"
     )
+
+
+class LimitSubjectOut(BaseModel):
+    subject: str | None = Field(description="null for a tenant-wide limit (the tenant)")
+    usage: int | float = Field(description="the meter's value over the period")
+    remaining: int | float = Field(description="limit - usage, not below 0")
+    has_access: bool = Field(description="usage < limit")
+    percent: int | float | None = Field(
+        description="usage / limit x 100, rounded to 9 places; null for a limit of 0"
+    )
+
+
+class LimitSubjectsOut(BaseModel):
+    period_start: str
+    period_end: str
+    limit: int | float
+    data: list[LimitSubjectOut] = Field(description="usage descending (ties by subject)")

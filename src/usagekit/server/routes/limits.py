@@ -11,10 +11,10 @@ from usagekit.core.events import format_time
 from usagekit.core.limits import Limit
 from usagekit.core.windows import format_local, zone
 from usagekit.server.auth import Can, Principal, ctx, require
-from usagekit.server.models import LimitIn, LimitOut, LimitPatch, LimitStatusOut
+from usagekit.server.models import LimitIn, LimitOut, LimitPatch, LimitStatusOut, LimitSubjectsOut
 from usagekit.server.responses import JSON
 from usagekit.server.routes.common import in_thread
-from usagekit.services import limits
+from usagekit.services import limit_subjects, limits
 
 router = APIRouter(tags=["limits"])
 
@@ -120,6 +120,42 @@ async def limit_status(
         limits.status, context.store, context.query, who.caller, slug, subject, at
     )
     return JSON(status_json(found))
+
+
+@router.get("/v1/limits/{slug}/subjects", response_model=LimitSubjectsOut)
+async def closest_subjects(
+    request: Request,
+    slug: str,
+    who: Annotated[Principal, Depends(require(Can.READ))],
+    at: At = None,
+    limit: Annotated[
+        int, Query(ge=1, le=limit_subjects.MAX_ROWS, description="at most this many subjects")
+    ] = limit_subjects.DEFAULT_ROWS,
+) -> Response:
+    """The subjects closest to the limit in the period holding `at`: usage descending. A
+    tenant-wide limit has one row, subject null. Not for a subject-bound key."""
+    context = ctx(request)
+    found = await in_thread(
+        limit_subjects.closest, context.store, context.query, who.caller, slug, at, limit
+    )
+    tz = zone(found.limit.tz)
+    return JSON(
+        {
+            "period_start": format_local(found.period.start, tz),
+            "period_end": format_local(found.period.end, tz),
+            "limit": found.limit.value,
+            "data": [
+                {
+                    "subject": row.subject,
+                    "usage": row.standing.usage,
+                    "remaining": row.standing.remaining,
+                    "has_access": row.standing.has_access,
+                    "percent": row.standing.percent,
+                }
+                for row in found.rows
+            ],
+        }
+    )
 
 
 @router.get("/v1/subjects/{subject}/limits", response_model=list[LimitStatusOut])

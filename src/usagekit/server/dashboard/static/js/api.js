@@ -44,6 +44,7 @@ export async function api(path, { method = "GET", params, body, accept, key } = 
     throw new ApiError(res.status, parsed);
   }
   const text = await res.text();
+  if (text === "") return null; // 202 Accepted, say: nothing to read
   return accept === "text/csv" ? text : parseJson(text);
 }
 

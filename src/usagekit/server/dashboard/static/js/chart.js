@@ -113,3 +113,32 @@ export function sparkline(el, xs, values, color = PALETTE[0]) {
   const chart = new (uPlot())(opts, [[...xs, xs.length], [...ys, ys.at(-1) ?? null]], el);
   return { chart, destroy: fit(el, chart, height) };
 }
+
+/**
+ * Usage against a limit: one line of usage at instants xs (s; null where not reached yet)
+ * and a dashed horizontal line for each of `lines` ([{label, value}]: the limit, thresholds).
+ */
+export function limitChart(el, { xs, usage, lines, tz, unit, height = 320 }) {
+  el.replaceChildren();
+  const colours = seriesColours(1 + lines.length);
+  const flat = (value) => xs.map(() => Number(value));
+  const opts = {
+    width: widthOf(el, 600),
+    height,
+    tzDate: (ts) => uPlot().tzDate(new Date(ts * 1e3), tz),
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max ?? 0, 1) * 1.05] } },
+    axes: [{}, { values: (u, ticks) => axisLabels(unit)(ticks), size: axisWidth }],
+    legend: { show: true, live: true },
+    series: [
+      { label: "end of" },
+      { label: "usage", stroke: colours[0].stroke, width: 2, points: { show: true, size: 5 },
+        value: (u, v, si, di) => (di === null || usage[di] === null ? "–" : quantity(usage[di], unit).text) },
+      ...lines.map((line, i) => ({
+        label: line.label, stroke: colours[i + 1].stroke, width: 1.5, dash: [6, 4],
+        points: { show: false }, value: () => quantity(line.value, unit).text,
+      })),
+    ],
+  };
+  const chart = new (uPlot())(opts, [xs, plotted(usage), ...lines.map((l) => flat(l.value))], el);
+  return { chart, destroy: fit(el, chart, height) };
+}

@@ -5,8 +5,10 @@ import { clearSay, errorText, field, h, say } from "./dom.js";
 import { keysAdmin, metersAdmin, tenantsAdmin } from "./pages/admin.js";
 import { eventsPage } from "./pages/events.js";
 import { failuresPage } from "./pages/failures.js";
+import { limitPage, limitsPage } from "./pages/limits.js";
 import { meterPage } from "./pages/meter.js";
 import { overview } from "./pages/overview.js";
+import { deliveriesPage, webhooksPage } from "./pages/webhooks.js";
 import { foldable } from "./menu.js";
 import { current, go } from "./router.js";
 import { forget, getKey, session, setKey } from "./session.js";
@@ -65,7 +67,8 @@ function signInPage(message) {
 
 function navigation() {
   const links = [];
-  links.push(["#/", "Overview"], ["#/events", "Events"], ["#/failures", "Failures"]);
+  links.push(["#/", "Overview"], ["#/events", "Events"], ["#/failures", "Failures"], ["#/limits", "Limits"]);
+  links.push(session.isAdmin ? ["#/webhooks", "Webhooks"] : ["#/alerts", "Alerts"]);
   if (session.isAdmin) links.push(["#/admin/meters", "Meters"], ["#/admin/keys", "Keys"]);
   if (session.isSuper) links.push(["#/admin/tenants", "Tenants"]);
   nav.replaceChildren(h("ul", {}, links.map(([href, text]) => h("li", {}, h("a", { href }, text)))));
@@ -77,7 +80,8 @@ function navigation() {
 function markCurrent(path) {
   for (const a of nav.querySelectorAll("a")) {
     const target = a.getAttribute("href").slice(1);
-    const here = target === "/" ? path === "/" || path.startsWith("/meter/") : path.startsWith(target);
+    const here = target === "/" ? path === "/" || path.startsWith("/meter/")
+      : target === "/limits" ? path === target || path.startsWith("/limit/") : path.startsWith(target);
     if (here) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
@@ -89,7 +93,13 @@ async function route() {
   markCurrent(path);
   clearSay();
   const meter = path.match(/^\/meter\/(.+)$/);
+  const limit = path.match(/^\/limit\/(.+)$/);
+  const hook = path.match(/^\/webhooks\/(.+)$/);
   if (meter) await meterPage(main, decodeURIComponent(meter[1]), params);
+  else if (limit) await limitPage(main, decodeURIComponent(limit[1]), params);
+  else if (path === "/limits") await limitsPage(main);
+  else if (hook) await deliveriesPage(main, decodeURIComponent(hook[1]));
+  else if (path === "/webhooks" || path === "/alerts") await webhooksPage(main);
   else if (path === "/events") await eventsPage(main, params);
   else if (path === "/failures") await failuresPage(main);
   else if (path === "/admin/meters") await metersAdmin(main);
