@@ -185,10 +185,13 @@ class Rollups:
                 delete(distinct_months).where(m.meter_id == meter_id, m.month == month, m.days == 0)
             )
 
-    def month_rows(
+    def month_chunks(
         self, meter_id: int, first: int, last: int, group_ids: Sequence[int] | None
-    ) -> Iterator[tuple[int, str, int, int]]:
-        """(group_id, value, month, day bits) for months [first, last], by group and value."""
+    ) -> Iterator[list[tuple[int, str, int, int]]]:
+        """(group_id, value, month, day bits) for months [first, last], by group and value.
+
+        In lists of up to 50,000 rows: the caller turns each into columns at once.
+        """
         m = distinct_months.c
         query = select(m.group_id, m.value, m.month, m.days).where(
             m.meter_id == meter_id, m.month >= first, m.month <= last
@@ -199,8 +202,8 @@ class Rollups:
         with self.engine.connect() as conn:
             cursor = conn.execute(query).cursor
             assert cursor is not None
-            while rows := cursor.fetchmany(10_000):
-                yield from rows
+            while rows := cursor.fetchmany(50_000):
+                yield list(rows)
 
     def cells(
         self,
