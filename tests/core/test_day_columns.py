@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from usagekit.core import day_columns
 from usagekit.core.day_columns import MonthColumns, keys_within, rolling
 from usagekit.core.month_bitmaps import first_day, month_bits, month_of_day
 
@@ -97,11 +99,26 @@ def test_keys_within_a_day_range_are_the_values_seen_there(
     cols = columns(seen, group_of)
     keys, days = cols.active_days(BASE_DAY, BASE_DAY + SPAN_DAYS)
     hit = keys_within(keys, days, lo, lo + length)
-    by_code = {code: value for value, code in cols.codes.items()}
-    got = {(int(cols.key_group[k]), by_code[int(cols.key_code[k])]) for k in hit}
+    got = {(int(cols.key_group[k]), cols.key_value[k]) for k in hit}
     want = {
         (group_of[gid], value)
         for gid, value, day in seen
         if gid in group_of and lo <= day < lo + length
     }
     assert got == want
+
+
+@given(seen=sightings, group_of=projections, first=st.integers(0, SPAN_DAYS), n=st.integers(1, 40))
+def test_values_whose_hashes_collide_are_told_apart(
+    seen: list[tuple[int, str, int]], group_of: dict[int, int], first: int, n: int
+) -> None:
+    """Merging stored groups codes values by hash; a collision falls back to exact codes."""
+    want = columns(seen, group_of).month_to_date(max(group_of.values()) + 1, BASE_DAY + first, n)
+    real = day_columns._codes
+    with pytest.MonkeyPatch.context() as patch:  # every value gets the same hash
+        patch.setattr(day_columns, "_codes", lambda v, exact=False: real(v, exact) * exact)
+        cols = columns(seen, group_of)
+        got = cols.month_to_date(max(group_of.values()) + 1, BASE_DAY + first, n)
+    assert got.tolist() == want.tolist()
+    pairs = list(zip(cols.key_group.tolist(), cols.key_value, strict=True))
+    assert len(set(pairs)) == len(pairs)  # one key per (group, value)

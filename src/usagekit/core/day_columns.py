@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import eq, itemgetter, ne
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,7 @@ class MonthColumns:
     month: Ints  # per row: months since 1970-01
     days: Ints  # per row: day bits of that month (never 0)
     key_group: Ints  # per key: its output group's index
-    key_code: Ints  # per key: its value's code (see `codes`)
-    codes: dict[str, int]  # value -> code
+    key_value: list[str]  # per key: its value
 
     @staticmethod
     def load(
@@ -44,45 +44,47 @@ class MonthColumns:
         """Columns from (group id, value, month, bits) rows ordered by group id, value, month.
 
         `group_of` maps stored group ids to output group indexes (rows of other ids are
-        dropped). When it is one to one, a key's rows are consecutive already; otherwise
-        the rows of a value in several stored groups of one output group are merged.
+        dropped). When it is one to one, a key's rows are consecutive already and a new
+        key starts where the group or the value changes; otherwise the rows of a value in
+        several stored groups of one output group are sorted together and merged.
         """
-        codes: dict[str, int] = {}
-        counter = itertools.count()
-        parts: list[tuple[Ints, Ints, Ints, Ints]] = []
-        lookup = np.full(max(group_of, default=0) + 1, -1, dtype=np.int64)
-        for gid, index in group_of.items():
-            lookup[gid] = index
+        values: list[str] = []
+        parts: list[list[Ints]] = []
         for chunk in chunks:
-            if not chunk:
-                continue
-            gids, values, months, bits = zip(*chunk, strict=True)
-            gid_arr = np.array(gids, dtype=np.int64)
-            inside = gid_arr < len(lookup)
-            group = np.where(inside, lookup[np.where(inside, gid_arr, 0)], -1)
-            code = np.fromiter(
-                map(codes.setdefault, values, counter), dtype=np.int64, count=len(values)
-            )
-            parts.append((group, code, np.array(months, np.int64), np.array(bits, np.int64)))
-        if not parts:
+            n = len(chunk)
+            parts.append([np.fromiter(map(itemgetter(i), chunk), np.int64, n) for i in (0, 2, 3)])
+            values += map(itemgetter(1), chunk)
+        if not values:
             empty = np.zeros(0, dtype=np.int64)
-            return MonthColumns(empty, empty, empty, empty, empty, codes)
-        group, code, month, days = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+            return MonthColumns(empty, empty, empty, empty, [])
+        gid, month, days = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+        lookup = np.full(max([int(gid.max()), *group_of]) + 1, -1, dtype=np.int64)
+        lookup[list(group_of)] = list(group_of.values())
+        group = lookup[gid]
         keep = (group >= 0) & (days != 0)
-        group, code, month, days = group[keep], code[keep], month[keep], days[keep]
-        width = int(code.max(initial=0)) + 1
-        compound = group * width + code
-        if not one_to_one:
-            order = np.lexsort((month, compound))
-            compound, month, days = compound[order], month[order], days[order]
-            same = _starts(compound) | _starts(month)
-            heads = np.flatnonzero(same)
-            compound, month = compound[heads], month[heads]
-            days = np.bitwise_or.reduceat(days, heads) if len(heads) else days
-        new_key = _starts(compound)
+        if not keep.all():
+            group, month, days = group[keep], month[keep], days[keep]
+            values = list(map(values.__getitem__, np.flatnonzero(keep).tolist()))
+        row = np.arange(len(values))
+        if one_to_one:
+            new_key = _starts(group)
+            new_key[1:] |= np.fromiter(map(ne, values[1:], values), np.bool_, len(values) - 1)
+        else:
+            code = _codes(values)
+            order = np.lexsort((month, code, group))
+            group, code, month, days, row = (a[order] for a in (group, code, month, days, row))
+            new_key = _starts(group) | _starts(code)
+            if not _same_values(values, row, new_key):  # two values with one hash: rare
+                code = _codes(values, exact=True)[row]
+                order = np.lexsort((month, code, group))
+                group, code, month, days, row = (a[order] for a in (group, code, month, days, row))
+            heads = np.flatnonzero(_starts(group) | _starts(code) | _starts(month))
+            group, code, month, row = group[heads], code[heads], month[heads], row[heads]
+            days = np.bitwise_or.reduceat(days, heads)
+            new_key = _starts(group) | _starts(code)
         key = np.cumsum(new_key) - 1
-        head = compound[new_key]
-        return MonthColumns(key, month, days, head // width, head % width, codes)
+        key_value = list(map(values.__getitem__, row[new_key].tolist()))
+        return MonthColumns(key, month, days, group[new_key], key_value)
 
     def active_days(self, day0: int, stop: int) -> tuple[Ints, Ints]:
         """Every (key, day - day0) with the value seen that day, for days in [day0, stop).
@@ -141,6 +143,22 @@ def rolling(
 def keys_within(keys: Ints, days: Ints, lo: int, hi: int) -> Ints:
     """The distinct keys active on some day in [lo, hi) (days as from MonthColumns.active_days)."""
     return np.unique(keys[(days >= lo) & (days < hi)])
+
+
+def _codes(values: list[str], exact: bool = False) -> Ints:
+    """A number per value, equal for equal values: its hash, or (exact) its first position."""
+    if exact:
+        first: dict[str, int] = {}
+        return np.fromiter(map(first.setdefault, values, itertools.count()), np.int64, len(values))
+    return np.fromiter(map(hash, values), np.int64, len(values))
+
+
+def _same_values(values: list[str], row: Ints, new_key: npt.NDArray[np.bool_]) -> bool:
+    """Whether rows (ordered by code) that share a code with the row before share its value."""
+    inner = np.flatnonzero(~new_key)
+    later = map(values.__getitem__, row[inner].tolist())
+    earlier = map(values.__getitem__, row[inner - 1].tolist())
+    return all(map(eq, later, earlier))
 
 
 def _starts(a: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:

@@ -92,9 +92,8 @@ def _partial(
     hit_group = cols.key_group[hit]
     out += np.bincount(hit_group, minlength=groups)
     for g, values in seen.items():
-        codes = np.array([cols.codes[v] for v in values if v in cols.codes], dtype=np.int64)
-        if len(codes):
-            out[g] -= int(np.isin(codes, cols.key_code[hit[hit_group == g]]).sum())
+        hit_values = map(cols.key_value.__getitem__, hit[hit_group == g].tolist())
+        out[g] -= len(values.intersection(hit_values))
     return out
 
 
