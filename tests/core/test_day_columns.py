@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from usagekit.core import day_columns
-from usagekit.core.day_columns import MonthColumns, keys_within, rolling
+from usagekit.core.day_columns import WHOLE_ROWS, MonthColumns, rolling
 from usagekit.core.month_bitmaps import first_day, month_bits, month_of_day
 
 BASE_DAY = 20_483  # 2026-01-29: windows cross February and month ends
@@ -52,7 +52,7 @@ def between(by_day: dict[tuple[int, int], set[str]], group: int, lo: int, hi: in
 @given(
     seen=sightings,
     group_of=projections,
-    span=st.sampled_from([1, 2, 7, 30, 31, 45]),
+    span=st.sampled_from([1, 2, 7, 29, 30, 31, 45, 366]),
     first=st.integers(0, SPAN_DAYS),
     n=st.integers(1, 40),
 )
@@ -63,11 +63,17 @@ def test_rolling_counts_equal_sets(
     groups = max(group_of.values()) + 1
     day0 = BASE_DAY + max(first - span + 1, 0)
     keys, days = cols.active_days(day0, BASE_DAY + first + n)
-    got = rolling(keys, days, cols.key_group, groups, span, BASE_DAY + first - day0, n)
+    by_days = rolling(keys, days, days, cols.key_group, groups, span, BASE_DAY + first - day0, n)
     by_day = sets_per_day(seen, group_of)
     for g in range(groups):
         want = [between(by_day, g, max(first + i - span + 1, 0), first + i + 1) for i in range(n)]
-        assert got[g].tolist() == want
+        assert by_days[g].tolist() == want
+    if span >= WHOLE_ROWS:  # whole rows as stretches of activity: the same counts
+        starts, ends = cols.day_spans(day0)
+        by_rows = rolling(
+            cols.key, starts, ends, cols.key_group, groups, span, first - day0 + BASE_DAY, n
+        )
+        assert by_rows.tolist() == by_days.tolist()
 
 
 @given(seen=sightings, group_of=projections, first=st.integers(0, SPAN_DAYS), n=st.integers(1, 40))
@@ -97,8 +103,7 @@ def test_keys_within_a_day_range_are_the_values_seen_there(
     seen: list[tuple[int, str, int]], group_of: dict[int, int], lo: int, length: int
 ) -> None:
     cols = columns(seen, group_of)
-    keys, days = cols.active_days(BASE_DAY, BASE_DAY + SPAN_DAYS)
-    hit = keys_within(keys, days, lo, lo + length)
+    hit = cols.keys_within(BASE_DAY, lo, lo + length)
     got = {(int(cols.key_group[k]), cols.key_value[k]) for k in hit}
     want = {
         (group_of[gid], value)

@@ -23,6 +23,9 @@ from usagekit.core.month_bitmaps import first_day
 
 Ints = npt.NDArray[np.int64]
 _ROWS = 65_536  # rows expanded into active days at a time (bounds the 32-byte-per-row scratch)
+# A row's set bits lie within 31 days, never more than 30 apart: for windows of 30 days or
+# more, each row is one stretch of activity and `rolling` needs no expansion into days.
+WHOLE_ROWS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,39 +113,56 @@ class MonthColumns:
             days.append(day[inside])
         return np.concatenate(keys), np.concatenate(days)
 
+    def day_spans(self, day0: int) -> tuple[Ints, Ints]:
+        """Each row's first and last active day, as days since day0."""
+        base = _month_starts(self.month)[0] - day0
+        first = np.bitwise_count((self.days & -self.days) - 1).astype(np.int64)
+        last = np.frexp(self.days.astype(np.float64))[1].astype(np.int64) - 1  # exact < 2**53
+        return base + first, base + last
+
     def month_to_date(self, groups: int, first_end: int, n: int) -> Ints:
         """Counts per group of windows i < n, each from the 1st of its month to day first_end+i."""
-        low = self.days & -self.days
-        first = np.bitwise_count(low - 1).astype(np.int64)
-        month_start = _month_starts(self.month)
-        start = month_start[0] + first - first_end
-        stop = month_start[1] - first_end
-        return _tally(self.key_group[self.key], start, stop, groups, n)
+        first, _ = self.day_spans(first_end)
+        stop = _month_starts(self.month)[1] - first_end
+        return _tally(self.key_group[self.key], first, stop, groups, n)
+
+    def keys_within(self, day0: int, lo: int, hi: int) -> Ints:
+        """The keys active on some day in [lo, hi) days since day0."""
+        base = _month_starts(self.month)[0] - day0
+        a, b = np.clip(lo - base, 0, 32), np.clip(hi - base, 0, 32)
+        mask: Ints = np.left_shift(1, b) - np.left_shift(1, a)
+        hit: Ints = self.key[(self.days & mask) != 0]
+        first: Ints = hit[_starts(hit)]
+        return first
 
 
 def rolling(
-    keys: Ints, days: Ints, key_group: Ints, groups: int, span: int, offset: int, n: int
+    keys: Ints,
+    first: Ints,
+    last: Ints,
+    key_group: Ints,
+    groups: int,
+    span: int,
+    offset: int,
+    n: int,
 ) -> Ints:
     """Counts per group of windows i < n, each the `span` days ending on day offset+i.
 
-    `keys` and `days` are active days ordered by key and day (MonthColumns.active_days). A
-    key's days become runs [a, b + span) of covered window ends, merged where they touch.
+    Each item is a stretch of a key's activity from day `first` to day `last`, ordered by
+    key and day, with no gap of more than `span` days inside: a day of `active_days`, or
+    (span >= WHOLE_ROWS) a month row's `day_spans`. A key's items become runs
+    [first, last + span) of covered window ends, merged where they touch.
     """
     if not len(keys):
         return np.zeros((groups, n), dtype=np.int64)
     new_run = _starts(keys)
-    new_run[1:] |= np.diff(days) > span
+    new_run[1:] |= first[1:] - last[:-1] > span
     run_end = np.empty_like(new_run)
     run_end[:-1] = new_run[1:]
     run_end[-1] = True
-    start = days[new_run] - offset
-    stop = days[run_end] + span - offset
+    start = first[new_run] - offset
+    stop = last[run_end] + span - offset
     return _tally(key_group[keys[new_run]], start, stop, groups, n)
-
-
-def keys_within(keys: Ints, days: Ints, lo: int, hi: int) -> Ints:
-    """The distinct keys active on some day in [lo, hi) (days as from MonthColumns.active_days)."""
-    return np.unique(keys[(days >= lo) & (days < hi)])
 
 
 def _codes(values: list[str], exact: bool = False) -> Ints:

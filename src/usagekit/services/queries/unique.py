@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from usagekit.core.day_columns import Ints, MonthColumns, keys_within, rolling
+from usagekit.core.day_columns import WHOLE_ROWS, Ints, MonthColumns, rolling
 from usagekit.core.day_plans import DayPlan, Partial, plan_days
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.month_bitmaps import month_of_day
@@ -47,23 +47,25 @@ def day_counts(
         group_of = {gid: index[g] for gid, g in proj.items()}
         cols = MonthColumns.load(chunks, group_of, len(set(proj.values())) == len(proj))
     span = 1 if spec.aggregation_type == "incremental" else spec.aggregation_type
-    n = len(plan.regular)
-    keys = days = np.zeros(0, dtype=np.int64)
-    if (n and isinstance(span, int)) or any(p.mask for p in plan.partial):
-        keys, days = cols.active_days(plan.day0, plan.stop)
-    counts = np.zeros((len(names), len(wins)), dtype=np.int64)
+    n, groups = len(plan.regular), len(names)
+    counts = np.zeros((groups, len(wins)), dtype=np.int64)
     if n and isinstance(span, int):
+        if span >= WHOLE_ROWS:
+            keys, first, last = cols.key, *cols.day_spans(plan.day0)
+        else:
+            keys, first = cols.active_days(plan.day0, plan.stop)
+            last = first
         offset = plan.first_end - plan.day0
         counts[:, plan.regular.start : plan.regular.stop] = rolling(
-            keys, days, cols.key_group, len(names), span, offset, n
+            keys, first, last, cols.key_group, groups, span, offset, n
         )
     elif n:
         counts[:, plan.regular.start : plan.regular.stop] = cols.month_to_date(
-            len(names), plan.first_end, n
+            groups, plan.first_end, n
         )
     for j, p in enumerate(plan.partial):
         seen = {index[g]: sets[j] for g, sets in edges.items() if sets[j]}
-        counts[:, p.index] = _partial(p, plan.day0, cols, keys, days, len(names), seen)
+        counts[:, p.index] = _partial(p, plan.day0, cols, groups, seen)
     name = "bitmaps+edges" if plan.has_edges else "bitmaps"
     out: dict[Group, list[Number | None]] = {}
     for g, row in zip(names, counts.tolist(), strict=True):
@@ -76,8 +78,6 @@ def _partial(
     p: Partial,
     day0: int,
     cols: MonthColumns,
-    keys: Ints,
-    days: Ints,
     groups: int,
     seen: dict[int, set[str]],
 ) -> Ints:
@@ -88,7 +88,7 @@ def _partial(
     if not p.mask:
         return out
     lo = (p.mask & -p.mask).bit_length() - 1
-    hit = keys_within(keys, days, lo, p.mask.bit_length())
+    hit = cols.keys_within(day0, lo, p.mask.bit_length())
     hit_group = cols.key_group[hit]
     out += np.bincount(hit_group, minlength=groups)
     for g, values in seen.items():
