@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -104,7 +105,7 @@ def test_keys_within_a_day_range_are_the_values_seen_there(
 ) -> None:
     cols = columns(seen, group_of)
     hit = cols.keys_within(BASE_DAY, lo, lo + length)
-    got = {(int(cols.key_group[k]), cols.key_value[k]) for k in hit}
+    got = set(zip(cols.key_group[hit].tolist(), cols.key_values(hit), strict=True))
     want = {
         (group_of[gid], value)
         for gid, value, day in seen
@@ -125,5 +126,6 @@ def test_values_whose_hashes_collide_are_told_apart(
         cols = columns(seen, group_of)
         got = cols.month_to_date(max(group_of.values()) + 1, BASE_DAY + first, n)
     assert got.tolist() == want.tolist()
-    pairs = list(zip(cols.key_group.tolist(), cols.key_value, strict=True))
+    every = np.arange(len(cols.key_group))
+    pairs = list(zip(cols.key_group.tolist(), cols.key_values(every), strict=True))
     assert len(set(pairs)) == len(pairs)  # one key per (group, value)

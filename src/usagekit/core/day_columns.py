@@ -11,7 +11,7 @@ group. No step loops over values in Python, so the cost is a few passes over the
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import eq, itemgetter, ne
 from typing import Any
@@ -36,7 +36,8 @@ class MonthColumns:
     month: Ints  # per row: months since 1970-01
     days: Ints  # per row: day bits of that month (never 0)
     key_group: Ints  # per key: its output group's index
-    key_value: list[str]  # per key: its value
+    key_row: Ints  # per key: the position of its value in `values`
+    values: list[str]  # every row's value, as read
 
     @staticmethod
     def load(
@@ -59,7 +60,7 @@ class MonthColumns:
             values += map(itemgetter(1), chunk)
         if not values:
             empty = np.zeros(0, dtype=np.int64)
-            return MonthColumns(empty, empty, empty, empty, [])
+            return MonthColumns(empty, empty, empty, empty, empty, [])
         gid, month, days = (np.concatenate(cols) for cols in zip(*parts, strict=True))
         lookup = np.full(max([int(gid.max()), *group_of]) + 1, -1, dtype=np.int64)
         lookup[list(group_of)] = list(group_of.values())
@@ -86,8 +87,7 @@ class MonthColumns:
             days = np.bitwise_or.reduceat(days, heads)
             new_key = _starts(group) | _starts(code)
         key = np.cumsum(new_key) - 1
-        key_value = list(map(values.__getitem__, row[new_key].tolist()))
-        return MonthColumns(key, month, days, group[new_key], key_value)
+        return MonthColumns(key, month, days, group[new_key], row[new_key], values)
 
     def active_days(self, day0: int, stop: int) -> tuple[Ints, Ints]:
         """Every (key, day - day0) with the value seen that day, for days in [day0, stop).
@@ -112,6 +112,10 @@ class MonthColumns:
             keys.append(self.key[row[inside]])
             days.append(day[inside])
         return np.concatenate(keys), np.concatenate(days)
+
+    def key_values(self, keys: Ints) -> Iterator[str]:
+        """The values of these keys."""
+        return map(self.values.__getitem__, self.key_row[keys].tolist())
 
     def day_spans(self, day0: int) -> tuple[Ints, Ints]:
         """Each row's first and last active day, as days since day0."""

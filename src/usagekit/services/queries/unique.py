@@ -92,8 +92,7 @@ def _partial(
     hit_group = cols.key_group[hit]
     out += np.bincount(hit_group, minlength=groups)
     for g, values in seen.items():
-        hit_values = map(cols.key_value.__getitem__, hit[hit_group == g].tolist())
-        out[g] -= len(values.intersection(hit_values))
+        out[g] -= len(values.intersection(cols.key_values(hit[hit_group == g])))
     return out
 
 
