@@ -26,6 +26,7 @@ _ROWS = 65_536  # rows expanded into active days at a time (bounds the 32-byte-p
 # A row's set bits lie within 31 days, never more than 30 apart: for windows of 30 days or
 # more, each row is one stretch of activity and `rolling` needs no expansion into days.
 WHOLE_ROWS = 30
+_MIX = np.int64(-0x61C8864680B583EB)  # odd 64-bit constant: spreads group indexes over the bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +75,23 @@ class MonthColumns:
             new_key = _starts(group)
             new_key[1:] |= np.fromiter(map(ne, values[1:], values), np.bool_, len(values) - 1)
         else:
-            code = _codes(values)
-            order = np.lexsort((month, code, group))
+            # Sort by (group and value's hash, month) in one argsort; a key's rows end up
+            # together. Rows that share a hash must share group and value, else (two values
+            # with one hash: rare) sort again by exact codes.
+            m0 = int(month.min()) if len(month) else 0
+            width = max(int(month.max(initial=m0)) - m0, 1).bit_length()
+            code = (_codes(values) ^ (group * _MIX)) << width
+            order = np.argsort(code | (month - m0))
             group, code, month, days, row = (a[order] for a in (group, code, month, days, row))
-            new_key = _starts(group) | _starts(code)
-            if not _same_values(values, row, new_key):  # two values with one hash: rare
+            new_key = _starts(code)
+            if not _same_values(values, group, row, new_key):
                 code = _codes(values, exact=True)[row]
                 order = np.lexsort((month, code, group))
                 group, code, month, days, row = (a[order] for a in (group, code, month, days, row))
-            heads = np.flatnonzero(_starts(group) | _starts(code) | _starts(month))
-            group, code, month, row = group[heads], code[heads], month[heads], row[heads]
-            days = np.bitwise_or.reduceat(days, heads)
-            new_key = _starts(group) | _starts(code)
+                new_key = _starts(group) | _starts(code)
+            heads = np.flatnonzero(new_key | _starts(month))
+            new_key, month, row = new_key[heads], month[heads], row[heads]
+            group, days = group[heads], np.bitwise_or.reduceat(days, heads)
         key = np.cumsum(new_key) - 1
         return MonthColumns(key, month, days, group[new_key], row[new_key], values)
 
@@ -177,9 +183,12 @@ def _codes(values: list[str], exact: bool = False) -> Ints:
     return np.fromiter(map(hash, values), np.int64, len(values))
 
 
-def _same_values(values: list[str], row: Ints, new_key: npt.NDArray[np.bool_]) -> bool:
-    """Whether rows (ordered by code) that share a code with the row before share its value."""
+def _same_values(values: list[str], group: Ints, row: Ints, new_key: npt.NDArray[np.bool_]) -> bool:
+    """Whether rows (ordered by code) that share a code with the row before share its group
+    and value."""
     inner = np.flatnonzero(~new_key)
+    if not (group[inner] == group[inner - 1]).all():
+        return False
     later = map(values.__getitem__, row[inner].tolist())
     earlier = map(values.__getitem__, row[inner - 1].tolist())
     return all(map(eq, later, earlier))
