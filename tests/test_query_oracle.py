@@ -26,6 +26,8 @@ FEW = 4
 # The bitmap paths for unique counts run twice as many: their arithmetic went columnar
 # (core.day_columns, issue 17), and these are what keep it exact.
 UNIQUE_EXAMPLES = 2 * EXAMPLES
+# Twice the examples take twice the time: past pytest's 300 s on a busy PostgreSQL server.
+UNIQUE_TIMEOUT = 900
 ZONES = [
     "UTC",
     "Europe/London",
@@ -314,6 +316,7 @@ def test_daily_unique_counts_over_utc_days_match_plain_python(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(UNIQUE_TIMEOUT)
 @examples(UNIQUE_EXAMPLES)
 @given(sc=scenarios().map(whole_days))
 def test_daily_unique_counts_over_utc_days_match_plain_python_at_length(
@@ -383,6 +386,7 @@ def test_daily_unique_counts_with_bounds_mid_day_match_plain_python(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(UNIQUE_TIMEOUT)
 @examples(UNIQUE_EXAMPLES)
 @given(sc=partial_days())
 def test_daily_unique_counts_with_bounds_mid_day_match_plain_python_at_length(

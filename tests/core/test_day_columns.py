@@ -31,7 +31,7 @@ def columns(seen: list[tuple[int, str, int]], group_of: dict[int, int]) -> Month
     for gid, value, day in seen:
         month, bit = month_bits(BASE_DAY + day)
         words[(gid, value, month)] = words.get((gid, value, month), 0) | bit
-    rows = [(gid, value, month, bits) for (gid, value, month), bits in sorted(words.items())]
+    rows = [(gid, value, month << 32 | bits) for (gid, value, month), bits in sorted(words.items())]
     one_to_one = len(set(group_of.values())) == len(group_of)
     return MonthColumns.load([rows[:7], rows[7:]], group_of, one_to_one)
 

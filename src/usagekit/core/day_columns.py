@@ -42,11 +42,11 @@ class MonthColumns:
 
     @staticmethod
     def load(
-        chunks: Iterable[Sequence[tuple[int, str, int, int]]],
+        chunks: Iterable[Sequence[tuple[int, str, int]]],
         group_of: dict[int, int],
         one_to_one: bool,
     ) -> MonthColumns:
-        """Columns from (group id, value, month, bits) rows ordered by group id, value, month.
+        """Columns from (group id, value, month << 32 | bits) rows ordered by group, value, month.
 
         `group_of` maps stored group ids to output group indexes (rows of other ids are
         dropped). When it is one to one, a key's rows are consecutive already and a new
@@ -57,12 +57,13 @@ class MonthColumns:
         parts: list[list[Ints]] = []
         for chunk in chunks:
             n = len(chunk)
-            parts.append([np.fromiter(map(itemgetter(i), chunk), np.int64, n) for i in (0, 2, 3)])
+            parts.append([np.fromiter(map(itemgetter(i), chunk), np.int64, n) for i in (0, 2)])
             values += map(itemgetter(1), chunk)
         if not values:
             empty = np.zeros(0, dtype=np.int64)
             return MonthColumns(empty, empty, empty, empty, empty, [])
-        gid, month, days = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+        gid, packed = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+        month, days = packed >> 32, packed & 0xFFFFFFFF
         lookup = np.full(max([int(gid.max()), *group_of]) + 1, -1, dtype=np.int64)
         lookup[list(group_of)] = list(group_of.values())
         group = lookup[gid]
