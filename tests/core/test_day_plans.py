@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from usagekit.core.clock import END_OF_TIME
-from usagekit.core.day_plans import DayPlan, PartialTally, plan_days
+from usagekit.core.day_plans import DayPlan, plan_days
 from usagekit.core.events import MAX_TIME_MS
 from usagekit.core.month_bitmaps import month_of_day
 from usagekit.core.windows import DAY, Granularity, buckets, windows, zone
@@ -64,17 +64,3 @@ def assert_tiles(wins: list[tuple[int, int]], plan: DayPlan) -> None:
         assert pieces[0][0] == wins[i][0] and pieces[-1][1] == wins[i][1]
         assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
         assert all(lo < hi for lo, hi in pieces)
-
-
-@given(
-    bitmaps=st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 255)),
-    mask=st.integers(0, 255),
-    edges=st.sets(st.sampled_from("abcdefghxyz")),
-)
-def test_partial_tally_counts_each_value_once(
-    bitmaps: dict[str, int], mask: int, edges: set[str]
-) -> None:
-    tally = PartialTally(mask, edges)
-    for value, bitmap in bitmaps.items():
-        tally.add(value, bitmap)
-    assert tally.count() == len({v for v, b in bitmaps.items() if b & mask} | edges)

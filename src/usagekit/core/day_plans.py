@@ -9,7 +9,6 @@ either, so a window's count is |days| + |edges| - |days and edges|.
 
 from __future__ import annotations
 
-from collections.abc import Set
 from dataclasses import dataclass
 
 from usagekit.core.month_bitmaps import LAST_DAY, first_day, month_of_day
@@ -88,22 +87,3 @@ def plan_days(wins: list[tuple[int, int]], aggregation_type: int | str) -> DayPl
             partial.append(Partial(i, 0, ((lo, hi),)))
     first_end = ends[0] - 1 if ends else day0
     return DayPlan(day0, stop, regular, first_end, tuple(partial))
-
-
-class PartialTally:
-    """Distinct values of one partial window, fed each value's bitmap once."""
-
-    __slots__ = ("edge_values", "hits", "mask", "overlap")
-
-    def __init__(self, mask: int, edge_values: Set[str]) -> None:
-        self.mask, self.edge_values = mask, edge_values
-        self.hits = self.overlap = 0
-
-    def add(self, value: str, bitmap: int) -> None:
-        if bitmap & self.mask:
-            self.hits += 1
-            if value in self.edge_values:
-                self.overlap += 1
-
-    def count(self) -> int:
-        return self.hits + len(self.edge_values) - self.overlap

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import BigInteger, Connection, Engine, cast, delete, select, update
 
 from usagekit.core.aggregate import Cell
 from usagekit.core.month_bitmaps import LAST_DAY, first_day, month_of_day
@@ -185,12 +185,17 @@ class Rollups:
                 delete(distinct_months).where(m.meter_id == meter_id, m.month == month, m.days == 0)
             )
 
-    def month_rows(
+    def month_chunks(
         self, meter_id: int, first: int, last: int, group_ids: Sequence[int] | None
-    ) -> Iterator[tuple[int, str, int, int]]:
-        """(group_id, value, month, day bits) for months [first, last], by group and value."""
+    ) -> Iterator[list[tuple[int, str, int]]]:
+        """(group_id, value, month << 32 | day bits) for months [first, last], by group and value.
+
+        In lists of up to 50,000 rows, which the caller turns into columns at once; month
+        and bits come as one integer, as a third fewer Python objects to build per row.
+        """
         m = distinct_months.c
-        query = select(m.group_id, m.value, m.month, m.days).where(
+        packed = cast(m.month, BigInteger) * (1 << 32) + m.days  # days < 2**31
+        query = select(m.group_id, m.value, packed).where(
             m.meter_id == meter_id, m.month >= first, m.month <= last
         )
         if group_ids is not None:
@@ -199,8 +204,8 @@ class Rollups:
         with self.engine.connect() as conn:
             cursor = conn.execute(query).cursor
             assert cursor is not None
-            while rows := cursor.fetchmany(10_000):
-                yield from rows
+            while rows := cursor.fetchmany(50_000):
+                yield list(rows)
 
     def cells(
         self,

@@ -1,21 +1,22 @@
 """Unique counts over day windows from per-month day bitmaps (core.month_bitmaps, core.day_plans).
 
-Windows of whole UTC days come from the bitmaps alone. The few others (a `to` of
-"now", a `from` mid-day) take their whole UTC days from the same bitmaps, tested
-value by value while the month rows stream, and their partial-day edges from the
-distinct rows and raw events the general path reads (Query.presence).
+Windows of whole UTC days come from the bitmaps alone, counted for every value and
+group at once over the month rows as columns (core.day_columns). The few others (a `to`
+of "now", a `from` mid-day) take their whole UTC days from the same columns and their
+partial-day edges from the distinct rows and raw events the general path reads
+(Query.presence); a value seen in both counts once.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from usagekit.core.day_plans import DayPlan, PartialTally, plan_days
+import numpy as np
+
+from usagekit.core.day_columns import WHOLE_ROWS, Ints, MonthColumns, rolling
+from usagekit.core.day_plans import DayPlan, Partial, plan_days
 from usagekit.core.meters import Aggregation, Meter
-from usagekit.core.month_bitmaps import month_of_day, month_to_date_counts, rolling_counts, spread
+from usagekit.core.month_bitmaps import month_of_day
 from usagekit.core.numbers import Number
 from usagekit.core.rollup import Group
 from usagekit.core.windows import elementary
@@ -23,8 +24,6 @@ from usagekit.services.queries.spec import QuerySpec
 
 if TYPE_CHECKING:
     from usagekit.services.queries.series import Query
-
-Months = list[tuple[int, int]]  # one value's (month, day bits) rows
 
 
 def day_counts(
@@ -38,76 +37,63 @@ def day_counts(
         return None
     proj, gids = query.projector(meter, spec)
     edges = _edge_values(query, meter, spec, plan)
-    rows: Iterable[tuple[int, str, int, int]] = ()
+    names = list(dict.fromkeys([*proj.values(), *edges]))
+    index = {g: i for i, g in enumerate(names)}
+    cols = MonthColumns.load((), {}, True)
     if plan.stop > plan.day0:
-        rows = query.store.rollups.month_rows(
+        chunks = query.store.rollups.month_chunks(
             meter.id, month_of_day(plan.day0), month_of_day(plan.stop - 1), gids
         )
-    no_edges = [frozenset[str]() for _ in plan.partial]
-    out: dict[Group, list[Number | None]] = {}
-    for group, per_value in itertools.chain(
-        values_by_group(rows, proj), ((g, iter(())) for g in edges)
-    ):
-        if group in out:
-            continue  # met in the month rows already: its edges were counted there
-        tallies = [
-            PartialTally(p.mask, s)
-            for p, s in zip(plan.partial, edges.get(group, no_edges), strict=True)
-        ]
-        counts: list[Number | None] = [0] * len(wins)
-        counts[plan.regular.start : plan.regular.stop] = _scan(
-            plan, spec.aggregation_type, per_value, [t for t in tallies if t.mask]
-        )
-        for p, tally in zip(plan.partial, tallies, strict=True):
-            counts[p.index] = tally.count()
-        out[group] = counts
-    name = "bitmaps+edges" if plan.has_edges else "bitmaps"
-    return {g: c for g, c in out.items() if any(c)}, name
-
-
-def _scan(
-    plan: DayPlan,
-    aggregation_type: int | str,
-    per_value: Iterator[tuple[str, Months]],
-    tallies: list[PartialTally],
-) -> list[int]:
-    """Counts of the regular windows; every value's bitmap is offered to the partial tallies."""
-    n = len(plan.regular)
-    span = 1 if aggregation_type == "incremental" else aggregation_type
+        group_of = {gid: index[g] for gid, g in proj.items()}
+        cols = MonthColumns.load(chunks, group_of, len(set(proj.values())) == len(proj))
+    span = 1 if spec.aggregation_type == "incremental" else spec.aggregation_type
+    n, groups = len(plan.regular), len(names)
+    counts = np.zeros((groups, len(wins)), dtype=np.int64)
     if n and isinstance(span, int):
-        bitmaps = _bitmaps(per_value, plan.day0, tallies)
-        return rolling_counts(bitmaps, n, span, plan.first_end - plan.day0)
-    rows = _rows(per_value, plan.day0, tallies)
-    if n:
-        return month_to_date_counts(rows, plan.first_end, n)
-    for _ in rows:
-        pass
-    return []
+        if span >= WHOLE_ROWS:
+            keys, first, last = cols.key, *cols.day_spans(plan.day0)
+        else:
+            keys, first = cols.active_days(plan.day0, plan.stop)
+            last = first
+        offset = plan.first_end - plan.day0
+        counts[:, plan.regular.start : plan.regular.stop] = rolling(
+            keys, first, last, cols.key_group, groups, span, offset, n
+        )
+    elif n:
+        counts[:, plan.regular.start : plan.regular.stop] = cols.month_to_date(
+            groups, plan.first_end, n
+        )
+    for j, p in enumerate(plan.partial):
+        seen = {index[g]: sets[j] for g, sets in edges.items() if sets[j]}
+        counts[:, p.index] = _partial(p, plan.day0, cols, groups, seen)
+    name = "bitmaps+edges" if plan.has_edges else "bitmaps"
+    out: dict[Group, list[Number | None]] = {}
+    for g, row in zip(names, counts.tolist(), strict=True):
+        if any(row):
+            out[g] = list(row)
+    return out, name
 
 
-def _bitmaps(
-    per_value: Iterator[tuple[str, Months]], day0: int, tallies: list[PartialTally]
-) -> Iterator[int]:
-    if not tallies:
-        for _, months in per_value:
-            yield spread(months, day0)
-        return
-    for value, months in per_value:
-        bitmap = spread(months, day0)
-        for tally in tallies:
-            tally.add(value, bitmap)
-        yield bitmap
-
-
-def _rows(
-    per_value: Iterator[tuple[str, Months]], day0: int, tallies: list[PartialTally]
-) -> Iterator[tuple[int, int]]:
-    for value, months in per_value:
-        if tallies:
-            bitmap = spread(months, day0)
-            for tally in tallies:
-                tally.add(value, bitmap)
-        yield from months
+def _partial(
+    p: Partial,
+    day0: int,
+    cols: MonthColumns,
+    groups: int,
+    seen: dict[int, set[str]],
+) -> Ints:
+    """Per group, the distinct values of a partial window: its whole days, plus its edges."""
+    out = np.zeros(groups, dtype=np.int64)
+    for g, values in seen.items():
+        out[g] = len(values)
+    if not p.mask:
+        return out
+    lo = (p.mask & -p.mask).bit_length() - 1
+    hit = cols.keys_within(day0, lo, p.mask.bit_length())
+    hit_group = cols.key_group[hit]
+    out += np.bincount(hit_group, minlength=groups)
+    for g, values in seen.items():
+        out[g] -= len(values.intersection(cols.key_values(hit[hit_group == g])))
+    return out
 
 
 def _edge_values(
@@ -131,34 +117,3 @@ def _edge_values(
                     sets[j].add(value)
         out[group] = sets
     return out
-
-
-def values_by_group(
-    rows: Iterable[tuple[int, str, int, int]], proj: dict[int, Group]
-) -> Iterator[tuple[Group, Iterator[tuple[str, Months]]]]:
-    """Per output group, each value with its (month, day bits) rows, merged across stored groups.
-
-    Rows arrive ordered by (group id, value, month). When no two stored groups
-    project onto one output group, a value's rows are consecutive and are
-    streamed; otherwise they are merged in memory first.
-    """
-    if len(set(proj.values())) == len(proj):
-        by_gid = itertools.groupby(rows, key=lambda r: r[0])
-        for gid, gid_rows in by_gid:
-            group = proj.get(gid)
-            if group is None:
-                continue
-            per_value = (
-                (value, [(month, bits) for _, _, month, bits in value_rows])
-                for value, value_rows in itertools.groupby(gid_rows, key=lambda r: r[1])
-            )
-            yield group, per_value
-        return
-    merged: dict[Group, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for gid, value, month, bits in rows:
-        group = proj.get(gid)
-        if group is not None:
-            months = merged[group][value]
-            months[month] = months.get(month, 0) | bits
-    for group, values in merged.items():
-        yield group, ((value, list(m.items())) for value, m in values.items())
