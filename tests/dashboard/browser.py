@@ -37,7 +37,8 @@ def sign_in(page: Page, url: str, key: str) -> None:
 
 
 def table_rows(page: Page, selector: str) -> list[list[str]]:
-    """The text of every body cell of a table, row by row."""
+    """The text of every body cell of a table, row by row (once the table is shown)."""
+    page.wait_for_selector(selector)
     rows: list[list[str]] = page.eval_on_selector(
         selector,
         "t => [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))",
