@@ -41,9 +41,7 @@ def check_alerts(key: Key, body: Any) -> None:
     subjects = sorted(a["subject"] or "" for a in seeded)
     want = sorted([*key.visible, *([] if key.confined else [""])])
     assert subjects == want, body
-    assert {a["limit"] for a in seeded if a["subject"]} == {
-        tag(key.tenant, s) for s in key.visible
-    }
+    assert {a["limit"] for a in seeded if a["subject"]} == {tag(key.tenant, s) for s in key.visible}
 
 
 def hook_of(world: World, tenant: str) -> str:
