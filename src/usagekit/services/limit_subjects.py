@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from usagekit.core import params
-from usagekit.core.limit_periods import Period, period_of
+from usagekit.core.limit_periods import Period
 from usagekit.core.limits import Limit, Scope, Standing, as_decimal, standing
 from usagekit.core.meters import Meter
 from usagekit.core.numbers import Number
-from usagekit.core.windows import Granularity, WindowError, check_local, zone
+from usagekit.core.windows import Granularity, zone
 from usagekit.services.caller import Caller
 from usagekit.services.errors import InvalidInput, NotFound
-from usagekit.services.limits import find
+from usagekit.services.limits import find, period_holding
 from usagekit.services.queries.series import Query
 from usagekit.services.queries.spec import QuerySpec
 from usagekit.store import Store
@@ -40,20 +40,6 @@ class Closest:
     limit: Limit
     period: Period
     rows: list[Row]
-
-
-def period_holding(limit: Limit, at: int) -> Period:
-    """The limit's period holding `at`; InvalidInput naming `at` past the zone's years."""
-    tz = zone(limit.tz)
-    check_local(at, tz, "at")
-    found = period_of(limit.period, tz, at)
-    try:
-        check_local(found.end, tz, "at")
-    except WindowError:
-        raise InvalidInput(
-            "at: the period holding this instant ends past year 9999", "at"
-        ) from None
-    return found
 
 
 def usage_by_subject(query: Query, limit: Limit, meter: Meter, period: Period,

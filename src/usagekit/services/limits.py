@@ -107,7 +107,8 @@ def keep_limits(store: Store) -> None:
     store.events.limits.base = base
 
 
-def _period(limit: Limit, at: int) -> Period:
+def period_holding(limit: Limit, at: int) -> Period:
+    """The limit's period holding `at`; InvalidInput naming `at` past the zone's years."""
     tz = zone(limit.tz)
     check_local(at, tz, "at")
     found = period_of(limit.period, tz, at)
@@ -124,9 +125,9 @@ def _status(query: Query, limit: Limit, subject: str | None, at: int) -> Status:
     """From the usage the writer keeps for the period, else (never counted since the limit
     was made, or a past rolling window) from the meter's query."""
     store = query.store
-    period = _period(limit, at)
+    period = period_holding(limit, at)
     found, used = False, None
-    if limit.period not in ROLLING_DAYS or period == _period(limit, store.clock.now_ms()):
+    if limit.period not in ROLLING_DAYS or period == period_holding(limit, store.clock.now_ms()):
         found, used = store.limits.kept(limit.id, subject or "", period.start)
     if not found:
         meter = _meter(store, limit.tenant_id, limit.meter)
