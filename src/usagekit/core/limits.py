@@ -205,6 +205,12 @@ def reached(limit: Limit, usage: Number | None) -> tuple[int, ...]:
     return tuple(t for t in limit.thresholds if scaled >= limit.limit_nanos * t * den)
 
 
+def reached_nanos(limit: Limit, nanos: int) -> tuple[int, ...]:
+    """`reached` for a usage given exactly in nano-units (counts and sums): integer compares."""
+    scaled = nanos * 100 * NANO
+    return tuple(t for t in limit.thresholds if scaled >= limit.limit_nanos * t)
+
+
 def standing(limit: Limit, usage: Number | None) -> Standing:
     """Where `usage` (None: nothing in the period, read as 0) stands against `limit`."""
     used = as_decimal(usage)

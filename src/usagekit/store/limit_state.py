@@ -18,32 +18,29 @@ period's events in this transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import Connection, delete, select
 
 from usagekit.core.aggregate import Cell
-from usagekit.core.events import Event
-from usagekit.core.limit_periods import ROLLING_DAYS, Period, period_of
+from usagekit.core.limit_periods import ROLLING_DAYS, Period
 from usagekit.core.limit_tally import (
-    Part,
     Tally,
     cell_from_text,
     cell_text,
-    part_of,
     passes,
     subtractable,
     usage_from_text,
     usage_of,
     usage_text,
 )
-from usagekit.core.limits import Limit, Scope, reached
+from usagekit.core.limit_touches import Items, Key, MeterRows, Touch, touches
+from usagekit.core.limits import Limit, Scope, reached, reached_nanos
 from usagekit.core.meters import Aggregation, Meter
-from usagekit.core.numbers import Number, to_number
-from usagekit.core.windows import HOUR, WindowError, zone
+from usagekit.core.numbers import NANO, Number, to_number
 from usagekit.store.alerts import CLEARED, CROSSED, AlertRow, record
 from usagekit.store.event_reads import EventReads
 from usagekit.store.limits import on_meters
@@ -53,8 +50,6 @@ from usagekit.store.util import chunks, insert_values
 # The committed aggregates (before the running transaction) of a meter per subject for
 # these subjects (None: every subject, as '') within a limit's filter over a period.
 BaseReader = Callable[[Meter, Limit, list[str] | None, Period], dict[str, Cell]]
-Key = tuple[str, int]  # (subject, or '' for a tenant-wide limit; period start)
-Items = Sequence[tuple[int, Event]]  # (seq, event)
 
 _STATE_COLUMNS = ("limit_id", "subject", "period_start", "period_end", "usage", "crossed",
                   "updated_ms", "cell")  # fmt: skip
@@ -73,13 +68,6 @@ class Kept:
     usage: Number | None
     crossed: frozenset[int]
     cell: Cell | None  # None for unique counts
-
-
-@dataclass(slots=True)
-class _Touch:
-    period: Period
-    tally: Tally = field(default_factory=Tally)
-    events: list[Event] = field(default_factory=list)  # voided ones, for subtraction
 
 
 class LimitKeeper:
@@ -110,20 +98,20 @@ class LimitKeeper:
             return 0
         items = items_of()
         alerts: list[AlertRow] = []
-        rows: dict[int, list[_Row]] = {}
+        columns: dict[int, MeterRows] = {}
         for limit in limits:
             meter = by_id[limit.meter_id]
-            read = rows.get(meter.id)
-            if read is None:
-                read = rows[meter.id] = _read(meter, items)
-            touches = _touches(limit, meter, read, now, voided)
-            if touches:
-                alerts += self._apply(conn, limit, meter, touches, now, voided)
+            rows = columns.get(meter.id)
+            if rows is None:
+                rows = columns[meter.id] = MeterRows.read(meter, items)
+            moved = touches(limit, meter, rows, now, voided)
+            if moved:
+                alerts += self._apply(conn, limit, meter, moved, now, voided)
         return record(conn, alerts)
 
     # -- one limit ---------------------------------------------------------------------------
 
-    def _apply(self, conn: Connection, limit: Limit, meter: Meter, touches: dict[Key, _Touch],
+    def _apply(self, conn: Connection, limit: Limit, meter: Meter, touches: dict[Key, Touch],
                now: int, voided: bool) -> list[AlertRow]:  # fmt: skip
         kept = _load(conn, limit.id, list(touches))
         carried = _carry(conn, limit.id, touches) if limit.period in ROLLING_DAYS else {}
@@ -137,31 +125,35 @@ class LimitKeeper:
         resum = voided and (unique or not subtractable(meter))
         recount = [k for k in touches if k in kept and resum]
         whole = self._whole(conn, limit, meter, touches, past, recount, voided)
-        alerts: list[AlertRow] = []
-        rows: dict[Key, dict[str, object]] = {}
-        for key, touch in sorted(touches.items()):
+        moves: list[tuple[Key, list[AlertRow]]] = []
+        rows: dict[Key, tuple[object, ...]] = {}
+        nanos_of = _NANOS_OF.get(meter.aggregation)
+        for key, touch in touches.items():
             state = kept.get(key)
             if state is None and voided and not before[key]:
                 continue  # never counted since the limit was made: nothing to move back
             if unique:
                 usage: Number | None = self._members(conn, limit.id, key, touch, state, whole)
                 cell = None
+                after = reached(limit, usage)
             else:
                 cell = _cell_after(meter, touch, state, whole.get(key), voided)
                 usage = usage_of(cell, meter.aggregation)
-            after = frozenset(reached(limit, usage))
-            alerts += _alerts(limit, key, touch.period, usage, before[key], after, now)
-            rows[key] = {
-                "limit_id": limit.id, "subject": key[0], "period_start": key[1],
-                "period_end": touch.period.end, "usage": usage_text(usage),
-                "crossed": orjson.dumps(sorted(after)).decode(), "updated_ms": now,
-                "cell": None if cell is None else cell_text(cell),
-            }  # fmt: skip
+                after = (reached(limit, usage) if nanos_of is None
+                         else reached_nanos(limit, nanos_of(cell)))  # fmt: skip
+            crossed = frozenset(after)
+            if crossed != before[key]:
+                moves.append((key, _alerts(limit, key, touch.period, usage, before[key],
+                                           crossed, now)))  # fmt: skip
+            kept_cell = None if cell is None else cell_text(cell)
+            rows[key] = (limit.id, key[0], key[1], touch.period.end, usage_text(usage),
+                         _crossed_text(after), now, kept_cell)  # fmt: skip
         _save(conn, rows)
         moved = sorted(s for s, _ in rows if s in carried)
         if moved:
             _drop_others(conn, limit.id, next(iter(rows))[1], moved)
-        return alerts
+        moves.sort(key=lambda move: move[0])
+        return [alert for _, some in moves for alert in some]
 
     @staticmethod
     def _may_have_past(limit: Limit, period: Period) -> bool:
@@ -177,7 +169,7 @@ class LimitKeeper:
         span = limit.backlog
         return span is not None and period.start <= span[1] and span[0] < period.end
 
-    def _whole(self, conn: Connection, limit: Limit, meter: Meter, touches: dict[Key, _Touch],
+    def _whole(self, conn: Connection, limit: Limit, meter: Meter, touches: dict[Key, Touch],
                past: list[Key], recount: list[Key], voided: bool) -> dict[Key, Tally]:  # fmt: skip
         """Whole counts of keys: `recount` read in this transaction (this commit included),
         `past` from the committed usage before it (to add this commit's events to) where
@@ -223,7 +215,7 @@ class LimitKeeper:
         return found
 
     @staticmethod
-    def _members(conn: Connection, limit_id: int, key: Key, touch: _Touch, state: Kept | None,
+    def _members(conn: Connection, limit_id: int, key: Key, touch: Touch, state: Kept | None,
                  whole: dict[Key, Tally]) -> int:  # fmt: skip
         """A unique count's members after this commit, kept in limit_members."""
         counted = whole.get(key)
@@ -240,7 +232,7 @@ class LimitKeeper:
         return len(counted.values)
 
 
-def _cell_after(meter: Meter, touch: _Touch, state: Kept | None, whole: Tally | None,
+def _cell_after(meter: Meter, touch: Touch, state: Kept | None, whole: Tally | None,
                 voided: bool) -> Cell:  # fmt: skip
     """A cell aggregation's kept cell after this commit."""
     if whole is not None:
@@ -254,60 +246,6 @@ def _cell_after(meter: Meter, touch: _Touch, state: Kept | None, whole: Tally | 
         for ev in touch.events:
             Tally(cell).remove(meter, ev)
     return cell
-
-
-_Row = tuple[int, Event, tuple[str | None, ...], Part]  # (seq, event, dimensions, part)
-
-
-def _read(meter: Meter, items: Items) -> list[_Row]:
-    """The meter's events with their dimension values and parts, read once for its limits."""
-    return [(seq, ev, meter.dimension_tuple(ev), part_of(meter, ev))
-            for seq, ev in items if ev.type == meter.event_type]  # fmt: skip
-
-
-def _touches(limit: Limit, meter: Meter, rows: list[_Row], now: int,
-             voided: bool) -> dict[Key, _Touch]:  # fmt: skip
-    """The keys these events move, with what they add (or, voided, take away)."""
-    tz = zone(limit.tz)
-    window = _period(limit, tz, now) if limit.period in ROLLING_DAYS else None
-    names = meter.dimension_names
-    wanted = [(names.index(d), allowed) for d, allowed in limit.filters.items()]
-    by_subject = limit.scope is Scope.SUBJECT
-    aggregation = meter.aggregation
-    periods: dict[int, Period] = {}  # by UTC hour, for periods holding the whole hour
-    out: dict[Key, _Touch] = {}
-    for seq, ev, dims, part in rows:
-        if wanted and not all(dims[i] in allowed for i, allowed in wanted):
-            continue
-        t = ev.time_ms
-        if window is not None:
-            if not window.start <= t < window.end:
-                continue
-            period = window
-        else:
-            hour = t // HOUR
-            found = periods.get(hour) or _period(limit, tz, t)
-            if found is None:
-                continue
-            if found.start <= hour * HOUR and (hour + 1) * HOUR <= found.end:
-                periods[hour] = found
-            period = found
-        key = (ev.subject if by_subject else "", period.start)
-        touch = out.get(key)
-        if touch is None:
-            touch = out[key] = _Touch(period)
-        if voided:
-            touch.events.append(ev)
-        else:
-            touch.tally.add_part(aggregation, seq, t, part)
-    return out
-
-
-def _period(limit: Limit, tz: ZoneInfo, t: int) -> Period | None:
-    try:
-        return period_of(limit.period, tz, t)
-    except (WindowError, ValueError, OverflowError):
-        return None  # at the ends of representable time: no period to keep
 
 
 def _alerts(limit: Limit, key: Key, period: Period, usage: Number | None,
@@ -352,9 +290,7 @@ def _load(conn: Connection, limit_id: int, keys: list[Key]) -> dict[Key, Kept]:
     return out
 
 
-def _carry(
-    conn: Connection, limit_id: int, touches: dict[Key, _Touch]
-) -> dict[str, frozenset[int]]:
+def _carry(conn: Connection, limit_id: int, touches: dict[Key, Touch]) -> dict[str, frozenset[int]]:
     """A rolling limit's crossed thresholds from each subject's other window (the one
     kept before this day's; `_drop_others` removes it once this day's is saved)."""
     c = limit_state.c
@@ -379,10 +315,21 @@ def _drop_others(conn: Connection, limit_id: int, start: int, subjects: list[str
             ))  # fmt: skip
 
 
-def _save(conn: Connection, rows: dict[Key, dict[str, object]]) -> None:
-    """Insert or replace the rows of these keys, many per statement."""
-    values = [tuple(r[c] for c in _STATE_COLUMNS) for r in rows.values()]
-    insert_values(conn, _STATE_HEAD, values, _STATE_TAIL)
+def _save(conn: Connection, rows: dict[Key, tuple[object, ...]]) -> None:
+    """Insert or replace the rows of these keys (`_STATE_COLUMNS`), many per statement."""
+    insert_values(conn, _STATE_HEAD, list(rows.values()), _STATE_TAIL)
+
+
+@functools.cache
+def _crossed_text(reached: tuple[int, ...]) -> str:
+    return orjson.dumps(list(reached)).decode()
+
+
+# A usage in exact nano-units, for the aggregations that have one (integer compares).
+_NANOS_OF: dict[Aggregation, Callable[[Cell], int]] = {
+    Aggregation.COUNT: lambda cell: cell.count * NANO,
+    Aggregation.SUM: lambda cell: cell.nanos,
+}
 
 
 def _add_members(conn: Connection, limit_id: int, key: Key, values: set[str]) -> int:
