@@ -49,8 +49,10 @@ def events(
     prefix: str = "e",
     offset: int = 0,
     total: int | None = None,
+    start: int = START_MS,
 ) -> Iterator[dict[str, Any]]:
-    """Events offset..offset+n of a `total`-event feed in time order over `days`."""
+    """Events offset..offset+n of a `total`-event feed in time order over `days` from
+    `start`."""
     rng = random.Random(seed * 1_000_003 + offset)
     order, cum = zipf_subjects(subjects, seed)
     weight = cum[-1]
@@ -62,7 +64,7 @@ def events(
             "source": "bench",
             "type": "job",
             "subject": f"user-{subject}",
-            "time": START_MS + int(i * step),
+            "time": start + int(i * step),
             "data": {
                 "cpu_ms": rng.randrange(1, 3_600_000),
                 "project": f"proj-{subject % projects}",

@@ -190,3 +190,30 @@ def status_of(c: httpx.Client, subject: str) -> dict[str, Any]:
     assert reply.status_code == 200, reply.text
     found: dict[str, Any] = reply.json()
     return found
+
+
+def test_a_rolling_window_kept_at_a_later_clock_is_recounted(
+    fixed_client: TestClient, clock: FixedClock
+) -> None:
+    """Events committed while the clock is a day or more behind a window kept earlier,
+    and a void that moves nothing of the commit's own window, leave that window stale:
+    its status and its next commit count the events again (found by the oracle)."""
+    c = fixed_client
+    meter = {"slug": "calls", "event_type": "api_call", "aggregation": "sum",
+             "value_property": "n"}  # fmt: skip
+    assert c.post("/v1/meters", json=meter).status_code == 201
+    made = c.post("/v1/limits", json={"slug": "week", "meter": "calls", "period": "rolling_7d",
+                                      "limit": 100})  # fmt: skip
+    assert made.status_code == 201, made.text
+    clock.at_ms = T0 + 10 * DAY
+    send(c, ("a1", "alice", 10, T0 + 9 * DAY), ("b1", "bob", 5, T0 + 9 * DAY))
+    clock.at_ms = T0 + 2 * DAY  # back: this commit's window ends on day 2
+    send(c, ("a2", "alice", 95, T0 + 8 * DAY))  # not in it, but in alice's kept window
+    clock.at_ms = T0 + 3 * DAY
+    c.post("/v1/events/void", json={"ids": ["b1"], "source": "t"}).raise_for_status()
+    clock.at_ms = T0 + 10 * DAY
+    assert status(c, "week", subject="alice")["usage"] == 105
+    assert status(c, "week", subject="bob")["usage"] == 0
+    send(c, ("a3", "alice", 1, T0 + 10 * DAY))
+    assert alerts(c) == [("threshold_crossed", "week", "alice", 100, 106)]
+    assert status(c, "week", subject="alice")["usage"] == 106

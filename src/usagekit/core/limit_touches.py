@@ -169,17 +169,24 @@ def _added(limit: Limit, meter: Meter, rows: MeterRows, arrays: _Arrays, tz: Zon
         at = np.full(len(rows.events), -1, np.int64)
         hours, inverse = np.unique(arrays.hours[chosen], return_inverse=True)
         place = np.flatnonzero(chosen)
+        number: dict[Period, int] = {}  # each period once, so keys are unique
+
+        def numbered(period: Period) -> int:
+            n = number.get(period)
+            if n is None:
+                n = number[period] = len(periods)
+                periods.append(period)
+            return n
+
         for h, hour in enumerate(hours.tolist()):
             found = period_at(limit, tz, hour * HOUR)
             if found is not None and found.start <= hour * HOUR and (hour + 1) * HOUR <= found.end:
-                at[place[inverse == h]] = len(periods)
-                periods.append(found)
+                at[place[inverse == h]] = numbered(found)
                 continue
             for k in place[inverse == h].tolist():  # the hour is split between periods
                 one = period_at(limit, tz, rows.events[k].time_ms)
                 if one is not None:
-                    at[k] = len(periods)
-                    periods.append(one)
+                    at[k] = numbered(one)
         chosen &= at >= 0
     by_subject = limit.scope is Scope.SUBJECT
     codes = arrays.codes[chosen] if by_subject else np.zeros(int(chosen.sum()), np.int64)
@@ -194,13 +201,9 @@ def _added(limit: Limit, meter: Meter, rows: MeterRows, arrays: _Arrays, tz: Zon
     for key, count, total in zip(keys.tolist(), counts.tolist(), sums, strict=True):
         code, p = divmod(key, width)
         period = periods[p]
-        who = subjects[code] if by_subject else ""
-        touch = out.get((who, period.start))
-        if touch is None:  # one period can hold several split hours' events
-            out[(who, period.start)] = Touch(period, Tally(Cell(count, total)))
-        else:
-            touch.tally.cell.count += count
-            touch.tally.cell.nanos += total
+        out[(subjects[code] if by_subject else "", period.start)] = Touch(
+            period, Tally(Cell(count, total))
+        )
     return out
 
 
@@ -211,6 +214,20 @@ def _sums(inverse: Ints, size: int, high: Ints, low: Ints) -> list[int]:
     np.add.at(highs, inverse, high)
     np.add.at(lows, inverse, low)
     return [(h << 32) + lo for h, lo in zip(highs.tolist(), lows.tolist(), strict=True)]
+
+
+def spans(limit: Limit, meter: Meter, rows: MeterRows) -> dict[str, tuple[int, int]]:
+    """Per subject ('' tenant-wide), the span of the times of its events within the
+    limit's filter: which rolling windows kept at other times they may fall in."""
+    out: dict[str, tuple[int, int]] = {}
+    by_subject = limit.scope is Scope.SUBJECT
+    for k in _passing(limit, meter, rows):
+        ev = rows.events[k]
+        t = ev.time_ms
+        who = ev.subject if by_subject else ""
+        span = out.get(who)
+        out[who] = (t, t) if span is None else (min(span[0], t), max(span[1], t))
+    return out
 
 
 def _passing(limit: Limit, meter: Meter, rows: MeterRows) -> range | list[int]:

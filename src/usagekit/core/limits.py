@@ -55,6 +55,8 @@ class Limit:
     # The span [first, last] of event times stored when the limit began counting (made,
     # or redefined): only there can a period hold events its kept usage has not seen.
     backlog: tuple[int, int] | None = None
+    # Bumped at every redefinition: usage kept under an older epoch no longer counts.
+    epoch: int = 0
 
     @property
     def value(self) -> Number:

@@ -128,7 +128,7 @@ def _status(query: Query, limit: Limit, subject: str | None, at: int) -> Status:
     period = period_holding(limit, at)
     found, used = False, None
     if limit.period not in ROLLING_DAYS or period == period_holding(limit, store.clock.now_ms()):
-        found, used = store.limits.kept(limit.id, subject or "", period.start)
+        found, used = store.limits.kept(limit, subject or "", period.start)
     if not found:
         meter = _meter(store, limit.tenant_id, limit.meter)
         used = usage_for(query, limit, meter, subject, period)

@@ -19,30 +19,32 @@ period's events in this transaction.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete
 
 from usagekit.core.aggregate import Cell
 from usagekit.core.limit_periods import ROLLING_DAYS, Period
 from usagekit.core.limit_tally import (
     Tally,
     cell_from_text,
-    cell_text,
     passes,
     subtractable,
     usage_from_text,
     usage_of,
     usage_text,
 )
-from usagekit.core.limit_touches import Items, Key, MeterRows, Touch, touches
+from usagekit.core.limit_touches import Items, Key, MeterRows, Touch, period_at, spans, touches
 from usagekit.core.limits import Limit, Scope, reached, reached_nanos
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import NANO, Number, to_number
+from usagekit.core.windows import zone
+from usagekit.store import limit_sheets
 from usagekit.store.alerts import CLEARED, CROSSED, AlertRow, record
 from usagekit.store.event_reads import EventReads
+from usagekit.store.limit_sheets import Entry, Kept, Sheet, cell_list, entries, kept_of, set_entries
 from usagekit.store.limits import on_meters
 from usagekit.store.schema import limit_members, limit_state
 from usagekit.store.util import chunks, insert_values
@@ -59,15 +61,6 @@ _STATE_TAIL = "ON CONFLICT (limit_id, subject, period_start) DO UPDATE SET " + "
 )
 _MEMBERS_HEAD = "INSERT INTO limit_members (limit_id, subject, period_start, value)"
 _MEMBERS_TAIL = "ON CONFLICT (limit_id, subject, period_start, value) DO NOTHING"
-
-
-@dataclass(slots=True)
-class Kept:
-    """One limit_state row."""
-
-    usage: Number | None
-    crossed: frozenset[int]
-    cell: Cell | None  # None for unique counts
 
 
 class LimitKeeper:
@@ -97,40 +90,71 @@ class LimitKeeper:
         if not limits:
             return 0
         items = items_of()
-        alerts: list[AlertRow] = []
-        columns: dict[int, MeterRows] = {}
+        moved: dict[int, dict[Key, Touch]] = {}
+        found: dict[int, list[AlertRow]] = {}  # alerts by limit
+        for meter in meters:
+            mine = [limit for limit in limits if limit.meter_id == meter.id]
+            if mine:
+                rows = MeterRows.read(meter, items)
+                for limit in mine:
+                    moved[limit.id] = touches(limit, meter, rows, now, voided)
+                found.update(self._meter(conn, meter, rows, mine, moved, now, voided))
+        return record(conn, [alert for limit in limits for alert in found.get(limit.id, [])])
+
+    def _meter(self, conn: Connection, meter: Meter, rows: MeterRows, limits: list[Limit],
+               moved: dict[int, dict[Key, Touch]], now: int,
+               voided: bool) -> dict[int, list[AlertRow]]:  # fmt: skip
+        """Apply one meter's touches to the sheets of the subjects they touch."""
+        subjects = {subject for limit in limits for subject, _ in moved[limit.id]}
+        outside = {limit.id: spans(limit, meter, rows) for limit in limits
+                   if limit.period in ROLLING_DAYS}  # fmt: skip
+        wanted = subjects.union(*outside.values())
+        if not wanted:
+            return {}
+        sheets = limit_sheets.load(conn, meter.id, wanted)
+        archive: list[tuple[object, ...]] = []
+        alerts = {
+            limit.id: self._apply(conn, limit, meter, moved[limit.id], sheets, archive, now, voided)
+            for limit in limits
+            if moved[limit.id]
+        }
         for limit in limits:
-            meter = by_id[limit.meter_id]
-            rows = columns.get(meter.id)
-            if rows is None:
-                rows = columns[meter.id] = MeterRows.read(meter, items)
-            moved = touches(limit, meter, rows, now, voided)
-            if moved:
-                alerts += self._apply(conn, limit, meter, moved, now, voided)
-        return record(conn, alerts)
+            if limit.id in outside:
+                subjects |= _staled(conn, limit, meter, now, outside[limit.id], sheets)
+        current = {str(limit.id) for limit in limits}
+        for sheet in sheets.values():
+            for gone in [lid for lid in sheet if lid not in current]:
+                del sheet[gone]  # the limit was deleted
+        limit_sheets.save(conn, meter.id, {s: sheets[s] for s in subjects}, now)
+        insert_values(conn, _STATE_HEAD, archive, _STATE_TAIL)
+        return alerts
 
     # -- one limit ---------------------------------------------------------------------------
 
     def _apply(self, conn: Connection, limit: Limit, meter: Meter, touches: dict[Key, Touch],
-               now: int, voided: bool) -> list[AlertRow]:  # fmt: skip
-        kept = _load(conn, limit.id, list(touches))
-        carried = _carry(conn, limit.id, touches) if limit.period in ROLLING_DAYS else {}
+               sheets: dict[str, Sheet], archive: list[tuple[object, ...]], now: int,
+               voided: bool) -> list[AlertRow]:  # fmt: skip
+        moves: list[tuple[Key, list[AlertRow]]] = []
+        if not voided and meter.aggregation in _NANOS_OF:
+            touches = _steady(limit, meter, touches, sheets, archive, moves, now)
+        kept, carried, archived, stale = _kept(conn, limit, touches, sheets)
         before = {k: kept[k].crossed if k in kept else carried.get(k[0], frozenset())
                   for k in touches}  # fmt: skip
         # A key not kept yet is counted whole: from what came before this commit, where
-        # anything can have (`_may_have_past`), and this commit's events.
-        past = [k for k in touches if k not in kept and (not voided or before[k])
-                and self._may_have_past(limit, touches[k].period)]  # fmt: skip
+        # anything can have (`may_have_past`), and this commit's events.
+        past = [k for k in touches if k not in kept and (not voided or before[k] or k in stale)
+                and self.may_have_past(limit, touches[k].period)]  # fmt: skip
         unique = meter.aggregation is Aggregation.UNIQUE_COUNT
         resum = voided and (unique or not subtractable(meter))
         recount = [k for k in touches if k in kept and resum]
         whole = self._whole(conn, limit, meter, touches, past, recount, voided)
-        moves: list[tuple[Key, list[AlertRow]]] = []
-        rows: dict[Key, tuple[object, ...]] = {}
         nanos_of = _NANOS_OF.get(meter.aggregation)
+        rolling = limit.period in ROLLING_DAYS
+        slid: list[str] = []  # subjects whose rolling window moved on to this day's
+        updated: dict[str, list[Entry]] = {}  # new entries of keys kept in sheets
         for key, touch in touches.items():
             state = kept.get(key)
-            if state is None and voided and not before[key]:
+            if state is None and voided and not before[key] and key not in stale:
                 continue  # never counted since the limit was made: nothing to move back
             if unique:
                 usage: Number | None = self._members(conn, limit.id, key, touch, state, whole)
@@ -145,18 +169,30 @@ class LimitKeeper:
             if crossed != before[key]:
                 moves.append((key, _alerts(limit, key, touch.period, usage, before[key],
                                            crossed, now)))  # fmt: skip
-            kept_cell = None if cell is None else cell_text(cell)
-            rows[key] = (limit.id, key[0], key[1], touch.period.end, usage_text(usage),
-                         _crossed_text(after), now, kept_cell)  # fmt: skip
-        _save(conn, rows)
-        moved = sorted(s for s, _ in rows if s in carried)
-        if moved:
-            _drop_others(conn, limit.id, next(iter(rows))[1], moved)
+            entry: Entry = [key[1], touch.period.end, usage_text(usage), list(after),
+                            None if cell is None else cell_list(cell)]  # fmt: skip
+            if key in archived:
+                archive.append(_archived(limit, key[0], entry, now))
+            else:
+                updated.setdefault(key[0], []).append(entry)
+        for subject, new in updated.items():
+            sheet = sheets[subject]
+            if rolling:  # the commit day's window replaces the subject's other one
+                if any(e[0] != new[0][0] for e in entries(sheet, limit)):
+                    slid.append(subject)
+                set_entries(sheet, limit, new)
+                continue
+            mine = {e[0]: e for e in entries(sheet, limit)} | {e[0]: e for e in new}
+            latest = max(mine)  # older calendar periods move to the archive
+            archive += [_archived(limit, subject, e, now) for s, e in mine.items() if s < latest]
+            set_entries(sheet, limit, [mine[latest]])
+        if slid and unique:
+            _drop_others(conn, limit.id, next(iter(touches))[1], sorted(slid))
         moves.sort(key=lambda move: move[0])
         return [alert for _, some in moves for alert in some]
 
     @staticmethod
-    def _may_have_past(limit: Limit, period: Period) -> bool:
+    def may_have_past(limit: Limit, period: Period) -> bool:
         """Whether events committed before this transaction can count for a key not kept.
 
         Every commit since the limit began counting keeps the calendar periods it moves,
@@ -223,11 +259,8 @@ class LimitKeeper:
             if state is not None:
                 return int(state.usage or 0) + _add_members(conn, limit_id, key, touch.tally.values)
             counted = touch.tally
-        m = limit_members.c
         if state is not None:
-            conn.execute(delete(limit_members).where(
-                m.limit_id == limit_id, m.subject == key[0], m.period_start == key[1]
-            ))  # fmt: skip
+            _drop_members(conn, limit_id, key[0], key[1])
         _add_members(conn, limit_id, key, counted.values)
         return len(counted.values)
 
@@ -290,21 +323,6 @@ def _load(conn: Connection, limit_id: int, keys: list[Key]) -> dict[Key, Kept]:
     return out
 
 
-def _carry(conn: Connection, limit_id: int, touches: dict[Key, Touch]) -> dict[str, frozenset[int]]:
-    """A rolling limit's crossed thresholds from each subject's other window (the one
-    kept before this day's; `_drop_others` removes it once this day's is saved)."""
-    c = limit_state.c
-    start = next(iter(touches))[1]
-    found: dict[str, frozenset[int]] = {}
-    for part in chunks(sorted({s for s, _ in touches}), 500):
-        query = select(c.subject, c.crossed).where(
-            c.limit_id == limit_id, c.subject.in_(part), c.period_start != start
-        )
-        for subject, crossed in conn.execute(query):
-            found[subject] = frozenset(orjson.loads(crossed))
-    return found
-
-
 def _drop_others(conn: Connection, limit_id: int, start: int, subjects: list[str]) -> None:
     """Remove these subjects' rows (and members) of windows other than `start`'s."""
     for table in (limit_state, limit_members):
@@ -315,9 +333,116 @@ def _drop_others(conn: Connection, limit_id: int, start: int, subjects: list[str
             ))  # fmt: skip
 
 
-def _save(conn: Connection, rows: dict[Key, tuple[object, ...]]) -> None:
-    """Insert or replace the rows of these keys (`_STATE_COLUMNS`), many per statement."""
-    insert_values(conn, _STATE_HEAD, list(rows.values()), _STATE_TAIL)
+def _steady(limit: Limit, meter: Meter, touches: dict[Key, Touch], sheets: dict[str, Sheet],
+            archive: list[tuple[object, ...]], moves: list[tuple[Key, list[AlertRow]]],
+            now: int) -> dict[Key, Touch]:  # fmt: skip
+    """Counts and sums of the keys most commits move, in place: a period the subject's
+    sheet keeps, or a calendar period after it that no earlier event can be in (the
+    sheet's entry then moves to the archive). Returns the other keys.
+
+    The general path gives the same entries through Kept and Cell objects; this one
+    compares the usage in nano-units with each threshold's least reaching usage."""
+    lid, epoch = str(limit.id), limit.epoch
+    counting = meter.aggregation is Aggregation.COUNT
+    rolling = limit.period in ROLLING_DAYS
+    scale = 100 * NANO
+    needs = [(t, -(-limit.limit_nanos * t // scale)) for t in limit.thresholds]
+    lowest = needs[0][1] if needs else None
+    keys_of = Counter(subject for subject, _ in touches)
+    rest: dict[Key, Touch] = {}
+    for key, touch in touches.items():
+        sheet = sheets[key[0]]
+        mine = sheet.get(lid)
+        entry = mine[1][0] if mine is not None and mine[0] == epoch else None
+        add = touch.tally.cell
+        if keys_of[key[0]] > 1:
+            rest[key] = touch  # several periods of one subject: the general path orders them
+            continue
+        if entry is not None and entry[0] == key[1] and entry[2] is not None:
+            cell = entry[4]
+            count, nanos = cell[0] + add.count, int(cell[1]) + add.nanos
+            cell[0], cell[1] = count, str(nanos)
+        elif (
+            not rolling
+            and (entry is None or entry[0] < key[1])
+            and not (LimitKeeper.may_have_past(limit, touch.period))
+        ):
+            if entry is not None:
+                archive.append(_archived(limit, key[0], entry, now))
+            count, nanos = add.count, add.nanos
+            entry = [key[1], touch.period.end, "", [], cell_list(add)]
+            set_entries(sheet, limit, [entry])
+        else:
+            rest[key] = touch
+            continue
+        used = count * NANO if counting else nanos
+        usage = count if counting else to_number(nanos)
+        entry[2] = usage_text(usage)
+        if entry[3] or (lowest is not None and used >= lowest):
+            after = [t for t, need in needs if used >= need]
+            if after != entry[3]:
+                crossed, before = frozenset(after), frozenset(entry[3])
+                moves.append((key, _alerts(limit, key, touch.period, usage, before, crossed, now)))
+                entry[3] = after
+    return rest
+
+
+def _staled(conn: Connection, limit: Limit, meter: Meter, now: int,
+            moved: dict[str, tuple[int, int]], sheets: dict[str, Sheet]) -> set[str]:  # fmt: skip
+    """Mark stale the rolling windows kept at another time that this commit's events (in
+    `moved` spans) may fall in but that it did not count them into (it moves the window
+    of its own day): their usage is recounted when next moved, or read by the query
+    engine, and the thresholds they crossed carry over. Returns the subjects marked."""
+    window = period_at(limit, zone(limit.tz), now)
+    marked: set[str] = set()
+    for subject, (lo, hi) in moved.items():
+        mine = entries(sheets[subject], limit)
+        if not mine or mine[0][2] is None or (window is not None and mine[0][0] == window.start):
+            continue
+        start, end = mine[0][0], mine[0][1]
+        if lo < end and start <= hi:
+            mine[0][2] = None
+            marked.add(subject)
+            if meter.aggregation is Aggregation.UNIQUE_COUNT:
+                _drop_members(conn, limit.id, subject, start)
+    return marked
+
+
+def _kept(conn: Connection, limit: Limit, touches: dict[Key, Touch], sheets: dict[str, Sheet]
+          ) -> tuple[dict[Key, Kept], dict[str, frozenset[int]], set[Key], set[Key]]:  # fmt: skip
+    """What is kept for the touched keys: from the sheets, or for calendar periods older
+    than a subject's latest, from the archive; a rolling limit's thresholds crossed in
+    the subject's previous (or stale) window, carried over; which keys are archived; and
+    which are stale (`_staled`: recounted whatever moves them)."""
+    kept: dict[Key, Kept] = {}
+    carried: dict[str, frozenset[int]] = {}
+    older: list[Key] = []
+    stale: set[Key] = set()
+    rolling = limit.period in ROLLING_DAYS
+    for key in touches:
+        subject, start = key
+        mine = entries(sheets[subject], limit)
+        if not mine:
+            continue
+        latest = mine[0]  # one entry a limit: the latest period the subject was counted in
+        if latest[0] == start and latest[2] is not None:
+            kept[key] = kept_of(latest)
+        elif rolling:
+            carried[subject] = frozenset(latest[3])
+            if latest[0] == start:
+                stale.add(key)
+        elif start < latest[0]:
+            older.append(key)
+    if older:
+        kept.update(_load(conn, limit.id, older))
+    return kept, carried, set(older), stale
+
+
+def _archived(limit: Limit, subject: str, entry: Entry, now: int) -> tuple[object, ...]:
+    """A limit_state row of a sheet entry."""
+    start, end, usage, crossed, cell = entry
+    text = None if cell is None else orjson.dumps(cell).decode()
+    return (limit.id, subject, start, end, usage, _crossed_text(tuple(crossed)), now, text)
 
 
 @functools.cache
@@ -330,6 +455,13 @@ _NANOS_OF: dict[Aggregation, Callable[[Cell], int]] = {
     Aggregation.COUNT: lambda cell: cell.count * NANO,
     Aggregation.SUM: lambda cell: cell.nanos,
 }
+
+
+def _drop_members(conn: Connection, limit_id: int, subject: str, start: int) -> None:
+    m = limit_members.c
+    conn.execute(delete(limit_members).where(
+        m.limit_id == limit_id, m.subject == subject, m.period_start == start
+    ))  # fmt: skip
 
 
 def _add_members(conn: Connection, limit_id: int, key: Key, values: set[str]) -> int:

@@ -15,6 +15,7 @@ from usagekit.core.limit_tally import usage_from_text
 from usagekit.core.limits import Limit, Scope
 from usagekit.core.numbers import NANO, Number, to_nanos
 from usagekit.store.errors import AlreadyExists
+from usagekit.store.limit_sheets import usage_in
 from usagekit.store.schema import events, limit_members, limit_state, limits, meters
 
 
@@ -42,6 +43,7 @@ def limit_from_row(row: Row[Any]) -> Limit:
         created_ms=row.created_ms,
         updated_ms=row.updated_ms,
         backlog=None if row.backlog_lo is None else (row.backlog_lo, row.backlog_hi),
+        epoch=row.epoch,
     )
 
 
@@ -74,7 +76,8 @@ def on_meters(conn: Connection, tenant_id: int, meter_ids: list[int]) -> list[Li
 
 def forget(conn: Connection, limit_ids: Iterable[int]) -> None:
     """Drop the usage kept for these limits (redefined, deleted, or their meter rebuilt):
-    they count again from here, and the next commit or status read recounts the past."""
+    they count again from here, and the next commit or status read recounts the past.
+    Their entries in subjects' sheets retire with the epoch; the archive goes now."""
     ids = sorted(set(limit_ids))
     if not ids:
         return
@@ -91,7 +94,9 @@ def forget(conn: Connection, limit_ids: Iterable[int]) -> None:
         lo = conn.execute(select(func.min(e.time_ms)).where(*of_type)).scalar()
         hi = conn.execute(select(func.max(e.time_ms)).where(*of_type)).scalar()
         conn.execute(
-            update(limits).where(limits.c.id == limit_id).values(backlog_lo=lo, backlog_hi=hi)
+            update(limits)
+            .where(limits.c.id == limit_id)
+            .values(backlog_lo=lo, backlog_hi=hi, epoch=limits.c.epoch + 1)
         )
 
 
@@ -102,6 +107,9 @@ class Limits:
         self._kept_sql = (
             f"SELECT usage FROM limit_state WHERE limit_id = {mark} AND subject = {mark} "
             f"AND period_start = {mark}"
+        )
+        self._sheet_sql = (
+            f"SELECT sheet FROM limit_sheets WHERE meter_id = {mark} AND subject = {mark}"
         )
         self.write_engine = write_engine
         self.clock = clock
@@ -161,13 +169,20 @@ class Limits:
         with self.engine.connect() as conn:
             return [limit_from_row(r) for r in conn.execute(query)]
 
-    def kept(self, limit_id: int, subject: str, period_start: int) -> tuple[bool, Number | None]:
-        """(found, usage) of what the writer keeps for one subject ('' tenant-wide) and period.
+    def kept(self, limit: Limit, subject: str, period_start: int) -> tuple[bool, Number | None]:
+        """(found, usage) of what the writer keeps for one subject ('' tenant-wide) and period:
+        in the subject's sheet, or for an older period, in the archive.
 
-        A plain statement: an entitlement check is on callers' hot paths, and building
+        Plain statements: an entitlement check is on callers' hot paths, and building
         the SQLAlchemy expression cost more than running it."""
         with self.engine.connect() as conn:
-            row = conn.exec_driver_sql(self._kept_sql, (limit_id, subject, period_start)).first()
+            row = conn.exec_driver_sql(self._sheet_sql, (limit.meter_id, subject)).first()
+            if row is not None:
+                found, usage = usage_in(row[0], limit, period_start)
+                if found:
+                    return found, usage
+            key = (limit.id, subject, period_start)
+            row = conn.exec_driver_sql(self._kept_sql, key).first()
         return (False, None) if row is None else (True, usage_from_text(row[0]))
 
     def of_meter(self, meter_id: int) -> list[Limit]:

@@ -220,12 +220,27 @@ limits = Table(
     # Event times stored before the limit began counting (store.limit_state).
     Column("backlog_lo", BigInteger),
     Column("backlog_hi", BigInteger),
+    # Bumped at every redefinition: older entries in limit_sheets no longer count.
+    Column("epoch", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("tenant_id", "slug", name="uq_limits_tenant_slug"),
     Index("ix_limits_meter", "meter_id"),
 )
 
-# What the writer keeps current for each limit, subject ('' for a tenant-wide limit) and
-# period: the usage so far, the thresholds it has crossed (a JSON list of percents), and
+# Each subject's kept usage of every limit on a meter, in one row (store.limit_sheets):
+# one write per subject a commit touches, whatever the number of limits.
+limit_sheets = Table(
+    "limit_sheets",
+    metadata,
+    Column("meter_id", BigInteger, nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("sheet", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("meter_id", "subject"),
+)
+
+# The archive of kept usage: calendar periods older than a subject's latest, moved out
+# of its sheet when a newer one starts. Per limit, subject ('' for a tenant-wide limit)
+# and period: the usage so far, the thresholds it has crossed (a JSON list of percents), and
 # the aggregate it was read from (a JSON cell; null for unique counts, kept as members).
 limit_state = Table(
     "limit_state",
