@@ -325,6 +325,8 @@ webhook_deliveries = Table(
     UniqueConstraint("endpoint_id", "alert_id", name="uq_webhook_deliveries_alert"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
     Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+    # The retention scan: delivered before a time (services.delivery).
+    Index("ix_webhook_deliveries_delivered", "status", "delivered_ms"),
 )
 
 # Every attempt of a delivery: what the receiver answered, and how fast.
