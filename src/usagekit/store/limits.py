@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from usagekit.core.clock import Clock
@@ -111,6 +111,11 @@ class Limits:
         self._sheet_sql = (
             f"SELECT sheet FROM limit_sheets WHERE meter_id = {mark} AND subject = {mark}"
         )
+        by_slug = _SELECT.where(
+            limits.c.tenant_id == bindparam("t"), limits.c.slug == bindparam("s")
+        )
+        self._get_sql = str(by_slug.compile(dialect=engine.dialect))
+        self._positional = engine.dialect.paramstyle == "qmark"
         self.write_engine = write_engine
         self.clock = clock
 
@@ -159,9 +164,11 @@ class Limits:
             forget(conn, [limit.id])
 
     def get(self, tenant_id: int, slug: str) -> Limit | None:
-        query = _SELECT.where(limits.c.tenant_id == tenant_id, limits.c.slug == slug)
+        """A limit by slug: a plain statement (compiled once), as entitlement checks read
+        one per call."""
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            params = (tenant_id, slug) if self._positional else {"t": tenant_id, "s": slug}
+            row = conn.exec_driver_sql(self._get_sql, params).first()
         return limit_from_row(row) if row else None
 
     def for_tenant(self, tenant_id: int) -> list[Limit]:
