@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pytest
 
 from tests.live import Live, serve
 from tests.profiles.amie_data import (
+    T0,
     Oracle,
     adjustments,
     compute,
@@ -78,8 +79,13 @@ def now() -> datetime:
 
 
 def native_totals(admin: httpx.Client) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (project, resource) and usage type, from the amie.* preset meters, natively."""
-    reply = admin.get("/v1/usage/summary", params={"group_by": ["project", "resource"]})
+    """Per (project, resource) and usage type, from the amie.* preset meters, natively, over
+    the records' span (fixed dates: the summary's default is the 30 days before now)."""
+    span = {
+        "from": (T0 - timedelta(days=7)).isoformat(),
+        "to": (T0 + timedelta(days=60)).isoformat(),
+    }
+    reply = admin.get("/v1/usage/summary", params={"group_by": ["project", "resource"], **span})
     assert reply.status_code == 200, reply.text
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for row in reply.json()["data"]:
