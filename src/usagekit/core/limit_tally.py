@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import orjson
+from typing import Any
 
 from usagekit.core.aggregate import Cell, value_of
 from usagekit.core.events import Event
@@ -101,13 +100,12 @@ def usage_from_text(text: str) -> Number | None:
     return Decimal(text)
 
 
-def cell_text(cell: Cell) -> str:
-    """A cell as JSON (nanos as text: sums may pass 64 bits)."""
-    return orjson.dumps(
-        [cell.count, str(cell.nanos), cell.min, cell.max, cell.last_time, cell.last_seq, cell.last]
-    ).decode()
+def cell_list(cell: Cell) -> list[Any]:
+    """A cell as JSON values (the sum as text: it may pass 64 bits)."""
+    return [cell.count, str(cell.nanos), cell.min, cell.max, cell.last_time, cell.last_seq,
+            cell.last]  # fmt: skip
 
 
-def cell_from_text(text: str) -> Cell:
-    count, nanos, low, high, last_time, last_seq, last = orjson.loads(text)
+def cell_from_list(values: list[Any]) -> Cell:
+    count, nanos, low, high, last_time, last_seq, last = values
     return Cell(count, int(nanos), low, high, last_time, last_seq, last)

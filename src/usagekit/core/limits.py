@@ -213,6 +213,14 @@ def reached_nanos(limit: Limit, nanos: int) -> tuple[int, ...]:
     return tuple(t for t in limit.thresholds if scaled >= limit.limit_nanos * t)
 
 
+def least_reaching(limit: Limit) -> int | None:
+    """The least usage in nano-units that reaches the lowest threshold (None: none):
+    below it `reached_nanos` is empty, which spares most keys the compares."""
+    if not limit.thresholds:
+        return None
+    return -(-limit.limit_nanos * limit.thresholds[0] // (100 * NANO))
+
+
 def standing(limit: Limit, usage: Number | None) -> Standing:
     """Where `usage` (None: nothing in the period, read as 0) stands against `limit`."""
     used = as_decimal(usage)

@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import Connection
 
 from usagekit.core.aggregate import Cell
-from usagekit.core.limit_tally import usage_from_text
+from usagekit.core.limit_tally import cell_from_list, usage_from_text
 from usagekit.core.limits import Limit
 from usagekit.core.numbers import Number
 from usagekit.store.util import chunks, insert_values
@@ -93,17 +93,6 @@ def kept_of(entry: Entry) -> Kept:
         frozenset(crossed),
         None if cell is None else cell_from_list(cell),
     )
-
-
-def cell_list(cell: Cell) -> list[Any]:
-    """A cell as JSON values (the sum as text: it may pass 64 bits)."""
-    return [cell.count, str(cell.nanos), cell.min, cell.max, cell.last_time, cell.last_seq,
-            cell.last]  # fmt: skip
-
-
-def cell_from_list(values: list[Any]) -> Cell:
-    count, nanos, low, high, last_time, last_seq, last = values
-    return Cell(count, int(nanos), low, high, last_time, last_seq, last)
 
 
 def usage_in(sheet_text: str | bytes, limit: Limit, start: int) -> tuple[bool, Number | None]:

@@ -29,7 +29,8 @@ from usagekit.core.aggregate import Cell
 from usagekit.core.limit_periods import ROLLING_DAYS, Period
 from usagekit.core.limit_tally import (
     Tally,
-    cell_from_text,
+    cell_from_list,
+    cell_list,
     passes,
     subtractable,
     usage_from_text,
@@ -37,14 +38,14 @@ from usagekit.core.limit_tally import (
     usage_text,
 )
 from usagekit.core.limit_touches import Items, Key, MeterRows, Touch, period_at, spans, touches
-from usagekit.core.limits import Limit, Scope, reached, reached_nanos
+from usagekit.core.limits import Limit, Scope, least_reaching, reached, reached_nanos
 from usagekit.core.meters import Aggregation, Meter
 from usagekit.core.numbers import NANO, Number, to_number
 from usagekit.core.windows import zone
 from usagekit.store import limit_sheets
 from usagekit.store.alerts import CLEARED, CROSSED, AlertRow, record
 from usagekit.store.event_reads import EventReads
-from usagekit.store.limit_sheets import Entry, Kept, Sheet, cell_list, entries, kept_of, set_entries
+from usagekit.store.limit_sheets import Entry, Kept, Sheet, entries, kept_of, set_entries
 from usagekit.store.limits import on_meters
 from usagekit.store.schema import limit_members, limit_state
 from usagekit.store.util import chunks, insert_values
@@ -318,7 +319,7 @@ def _load(conn: Connection, limit_id: int, keys: list[Key]) -> dict[Key, Kept]:
                 out[(subject, start)] = Kept(
                     usage_from_text(usage),
                     frozenset(orjson.loads(crossed)),
-                    None if cell is None else cell_from_text(cell),
+                    None if cell is None else cell_from_list(orjson.loads(cell)),
                 )
     return out
 
@@ -341,13 +342,11 @@ def _steady(limit: Limit, meter: Meter, touches: dict[Key, Touch], sheets: dict[
     sheet's entry then moves to the archive). Returns the other keys.
 
     The general path gives the same entries through Kept and Cell objects; this one
-    compares the usage in nano-units with each threshold's least reaching usage."""
+    compares thresholds only once usage reaches the lowest."""
     lid, epoch = str(limit.id), limit.epoch
     counting = meter.aggregation is Aggregation.COUNT
     rolling = limit.period in ROLLING_DAYS
-    scale = 100 * NANO
-    needs = [(t, -(-limit.limit_nanos * t // scale)) for t in limit.thresholds]
-    lowest = needs[0][1] if needs else None
+    lowest = least_reaching(limit)
     keys_of = Counter(subject for subject, _ in touches)
     rest: dict[Key, Touch] = {}
     for key, touch in touches.items():
@@ -379,7 +378,7 @@ def _steady(limit: Limit, meter: Meter, touches: dict[Key, Touch], sheets: dict[
         usage = count if counting else to_number(nanos)
         entry[2] = usage_text(usage)
         if entry[3] or (lowest is not None and used >= lowest):
-            after = [t for t, need in needs if used >= need]
+            after = list(reached_nanos(limit, used))
             if after != entry[3]:
                 crossed, before = frozenset(after), frozenset(entry[3])
                 moves.append((key, _alerts(limit, key, touch.period, usage, before, crossed, now)))
